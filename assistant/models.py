@@ -1,0 +1,105 @@
+"""Conversations and messages: every row belongs to one user."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ConversationQuerySet(models.QuerySet):
+    def owned_by(self, user) -> ConversationQuerySet:
+        return self.filter(owner=user)
+
+
+class Conversation(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    profile = models.CharField(max_length=32, default="fast")
+    incognito = models.BooleanField(
+        default=False, help_text="Incognito conversations neither read nor write memory."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["owner", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return self.title or f"Conversation {self.pk}"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or "New conversation"
+
+
+class MessageQuerySet(models.QuerySet):
+    def owned_by(self, user) -> MessageQuerySet:
+        return self.filter(conversation__owner=user)
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", "User"
+        ASSISTANT = "assistant", "Assistant"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        STREAMING = "streaming", "Streaming"
+        COMPLETE = "complete", "Complete"
+        CANCELLED = "cancelled", "Stopped"
+        ERROR = "error", "Failed"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(blank=True)
+    # The model's visible reasoning: shown to the user, never sent back to the model.
+    reasoning = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
+    error = models.TextField(blank=True, help_text="Why the answer failed or stopped.")
+    cancel_requested = models.BooleanField(default=False)
+    profile = models.CharField(max_length=32, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    backend_url = models.CharField(max_length=500, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    ttft_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time to first token.")
+    reasoning_ms = models.PositiveIntegerField(null=True, blank=True)
+    total_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.pk}"
+
+    @property
+    def is_user(self) -> bool:
+        return self.role == self.Role.USER
+
+    @property
+    def is_open(self) -> bool:
+        """Still being produced (or about to be)."""
+        return self.status in (self.Status.PENDING, self.Status.STREAMING)
+
+    @property
+    def can_retry(self) -> bool:
+        return self.role == self.Role.ASSISTANT and self.status in (
+            self.Status.ERROR,
+            self.Status.CANCELLED,
+        )
+
+    @property
+    def reasoning_seconds(self) -> int:
+        return max(1, round((self.reasoning_ms or 0) / 1000))

@@ -1,0 +1,42 @@
+"""Reads for the chat product. Every read is scoped to its owner first."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from assistant.models import Conversation, Message
+
+
+def conversation_list(*, user) -> QuerySet[Conversation]:
+    return Conversation.objects.owned_by(user).only("id", "title", "updated_at", "profile")
+
+
+def conversation_get_for_user(*, user, conversation_id: int) -> Conversation:
+    """The one permission-checked getter: someone else's conversation is a 404."""
+    return get_object_or_404(Conversation.objects.owned_by(user), pk=conversation_id)
+
+
+def message_get_for_user(*, user, conversation_id: int, message_id: int) -> Message:
+    return get_object_or_404(
+        Message.objects.owned_by(user).select_related("conversation"),
+        pk=message_id,
+        conversation_id=conversation_id,
+    )
+
+
+def conversation_messages(*, conversation: Conversation) -> QuerySet[Message]:
+    return conversation.messages.all()
+
+
+def history_for_prompt(*, conversation: Conversation, before: Message, limit: int) -> list[Message]:
+    """The most recent turns before `before` that are worth sending back to the model:
+    user messages and answers that produced text (failed/stopped partials included, so
+    the model knows what it already said)."""
+    rows = (
+        conversation.messages.filter(created_at__lte=before.created_at)
+        .exclude(pk=before.pk)
+        .exclude(role=Message.Role.ASSISTANT, content="")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return list(reversed(rows))

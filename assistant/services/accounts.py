@@ -1,0 +1,28 @@
+"""The first admin account, created by `manage.py bootstrap`."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+
+
+@dataclass(frozen=True)
+class AdminLogin:
+    username: str
+    password: str | None  # None when the account already existed
+    created: bool
+
+
+def admin_ensure(*, username: str, email: str, password: str | None) -> AdminLogin:
+    User = get_user_model()
+    if User.objects.filter(is_superuser=True).exists():
+        return AdminLogin(
+            username=User.objects.filter(is_superuser=True).first().get_username(),
+            password=None,
+            created=False,
+        )
+    password = password or secrets.token_urlsafe(12)
+    User.objects.create_superuser(username=username, email=email, password=password)
+    return AdminLogin(username=username, password=password, created=True)

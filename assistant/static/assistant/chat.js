@@ -1,0 +1,81 @@
+// Small behaviours htmx does not cover: Enter to send, autosize, scroll-follow,
+// showing the live reasoning block, copy buttons, the narrow-screen menu.
+(function () {
+  "use strict";
+
+  function nearBottom(el) {
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 120;
+  }
+
+  function scrollMessages(force) {
+    var box = document.getElementById("messages");
+    if (box && (force || nearBottom(box))) box.scrollTop = box.scrollHeight;
+  }
+
+  function autosize(area) {
+    area.style.height = "auto";
+    area.style.height = Math.min(area.scrollHeight, 280) + "px";
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var area = event.target;
+    if (area.matches && area.matches("textarea[data-autosize]") && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      area.form.requestSubmit();
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    var area = event.target;
+    if (!area.matches || !area.matches("textarea[data-autosize]")) return;
+    autosize(area);
+    var max = parseInt(area.dataset.maxChars || "0", 10);
+    var errors = document.getElementById("composer-errors");
+    if (max && errors) {
+      errors.innerHTML = area.value.length > max
+        ? '<p class="alert alert-error" role="alert">That message is ' + area.value.length.toLocaleString() + " characters; the limit is " + max.toLocaleString() + ".</p>"
+        : "";
+    }
+  });
+
+  document.body && document.body.addEventListener("message-sent", function () {
+    var area = document.querySelector("#composer textarea");
+    if (area) { area.value = ""; autosize(area); area.focus(); }
+    var errors = document.getElementById("composer-errors");
+    if (errors) errors.innerHTML = "";
+    var empty = document.getElementById("empty-state");
+    if (empty) empty.remove();
+    scrollMessages(true);
+  });
+
+  document.addEventListener("htmx:sseMessage", function (event) {
+    if (event.detail && event.detail.type === "reasoning") {
+      var msg = event.target.closest(".msg");
+      var block = msg && msg.querySelector("[data-reasoning]");
+      if (block && block.hidden) { block.hidden = false; block.open = true; }
+    }
+    scrollMessages(false);
+  });
+
+  document.addEventListener("click", function (event) {
+    var copy = event.target.closest("[data-copy]");
+    if (copy) {
+      var source = document.querySelector(copy.dataset.copy);
+      if (source && navigator.clipboard) {
+        navigator.clipboard.writeText(source.innerText).then(function () {
+          copy.textContent = "Copied";
+          setTimeout(function () { copy.textContent = "Copy"; }, 1500);
+        });
+      }
+    }
+    if (event.target.closest("[data-toggle-sidebar]")) {
+      document.body.classList.toggle("sidebar-open");
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    scrollMessages(true);
+    var area = document.querySelector("#composer textarea");
+    if (area) area.focus();
+  });
+})();

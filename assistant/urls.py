@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from assistant.views import chat, stream
+
+chat_patterns = (
+    [
+        path("", chat.home, name="home"),
+        path("c/new", chat.conversation_new, name="conversation-new"),
+        path("c/<int:conversation_id>/", chat.conversation_detail, name="conversation"),
+        path("c/<int:conversation_id>/profile", chat.conversation_profile, name="profile"),
+        path("c/<int:conversation_id>/delete", chat.conversation_delete, name="delete"),
+        path("c/<int:conversation_id>/send", chat.message_send, name="send"),
+        path(
+            "c/<int:conversation_id>/m/<int:message_id>/stream",
+            stream.message_stream,
+            name="stream",
+        ),
+        path("c/<int:conversation_id>/m/<int:message_id>/stop", chat.message_stop, name="stop"),
+        path(
+            "c/<int:conversation_id>/m/<int:message_id>/regenerate",
+            chat.message_regenerate,
+            name="regenerate",
+        ),
+    ],
+    "chat",
+)
+
+urlpatterns = [
+    path("", include(chat_patterns)),
+    path("healthz", chat.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,140 @@
+"""Chat pages: thin adapters over selectors and services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, retarget
+
+from assistant import selectors
+from assistant.forms import MessageForm
+from assistant.profiles import profile_choices
+from assistant.services import conversations as services
+
+
+def _page_context(request: HttpRequest, conversation=None, form=None) -> dict:
+    return {
+        "conversations": selectors.conversation_list(user=request.user),
+        "conversation": conversation,
+        "messages_list": selectors.conversation_messages(conversation=conversation)
+        if conversation
+        else [],
+        "form": form or MessageForm(),
+        "profiles": profile_choices(),
+        "default_profile": settings.DEFAULT_MODEL_PROFILE,
+        "max_chars": settings.MAX_MESSAGE_CHARS,
+    }
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "assistant/chat.html", _page_context(request))
+
+
+@login_required
+@require_POST
+def conversation_new(request: HttpRequest) -> HttpResponse:
+    conversation = services.conversation_create(
+        owner=request.user,
+        profile=request.POST.get("profile"),
+        incognito=request.POST.get("incognito") == "on",
+    )
+    return redirect("chat:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_GET
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_user(
+        user=request.user, conversation_id=conversation_id
+    )
+    return render(request, "assistant/chat.html", _page_context(request, conversation))
+
+
+@login_required
+@require_POST
+def conversation_profile(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_user(
+        user=request.user, conversation_id=conversation_id
+    )
+    services.conversation_update(conversation=conversation, profile=request.POST.get("profile"))
+    return render(
+        request,
+        "assistant/chat.html#profile-picker",
+        _page_context(request, conversation),
+    )
+
+
+@login_required
+@require_POST
+def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_user(
+        user=request.user, conversation_id=conversation_id
+    )
+    services.conversation_delete(conversation=conversation)
+    if request.htmx:
+        return HttpResponseClientRedirect("/")
+    return redirect("chat:home")
+
+
+@login_required
+@require_POST
+def message_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_user(
+        user=request.user, conversation_id=conversation_id
+    )
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        response = render(
+            request, "assistant/chat.html#composer-errors", {"form": form}, status=200
+        )
+        return retarget(response, "#composer-errors") if request.htmx else response
+    user_message, answer = services.message_send(
+        conversation=conversation, text=form.cleaned_data["text"]
+    )
+    if not request.htmx:
+        return redirect("chat:conversation", conversation_id=conversation.pk)
+    response = render(
+        request,
+        "assistant/chat.html#new-turn",
+        {"conversation": conversation, "turn": [user_message, answer]},
+    )
+    response["HX-Trigger"] = "message-sent"
+    return response
+
+
+@login_required
+@require_POST
+def message_stop(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    message = selectors.message_get_for_user(
+        user=request.user, conversation_id=conversation_id, message_id=message_id
+    )
+    services.message_request_stop(message=message)
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
+def message_regenerate(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    answer = selectors.message_get_for_user(
+        user=request.user, conversation_id=conversation_id, message_id=message_id
+    )
+    try:
+        new_answer = services.message_regenerate(answer=answer)
+    except ValidationError as error:
+        return HttpResponse(error.messages[0], status=409)
+    return render(
+        request,
+        "assistant/chat.html#message",
+        {"conversation": answer.conversation, "message": new_answer},
+    )

@@ -1,0 +1,55 @@
+"""The answer stream: Server-Sent Events consumed by htmx's SSE extension.
+
+Frames: `reasoning` and `content` carry escaped text appended to the live message;
+`done` carries the finished message's HTML, which replaces the live one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.template.loader import render_to_string
+from django.utils.html import escape
+
+from assistant import selectors
+from assistant.models import Message
+from assistant.services.turn import answer_stream
+
+
+def sse_frame(event: str, data: str) -> bytes:
+    # Each line of data gets its own `data:` field; the browser joins them with "\n".
+    lines = data.split("\n")
+    return (f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n").encode()
+
+
+def _render_final(message_id: int) -> str:
+    message = Message.objects.select_related("conversation").get(pk=message_id)
+    return render_to_string(
+        "assistant/chat.html#message",
+        {"message": message, "conversation": message.conversation, "final_frame": True},
+    )
+
+
+async def _frames(message_id: int) -> AsyncIterator[bytes]:
+    # A comment first: proxies and the browser see the stream open straight away.
+    yield b": stream open\n\n"
+    async for kind, text in answer_stream(message_id=message_id):
+        yield sse_frame(kind, escape(text))
+    yield sse_frame("done", await sync_to_async(_render_final)(message_id))
+
+
+async def message_stream(
+    request: HttpRequest, conversation_id: int, message_id: int
+) -> StreamingHttpResponse:
+    user = await request.auser()
+    if not user.is_authenticated:
+        raise Http404
+    message = await sync_to_async(selectors.message_get_for_user)(
+        user=user, conversation_id=conversation_id, message_id=message_id
+    )
+    response = StreamingHttpResponse(_frames(message.pk), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response

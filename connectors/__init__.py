@@ -1,0 +1,1 @@
+"""Outside data (calendars, drives), synced incrementally and owned by one user."""

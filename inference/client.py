@@ -1,0 +1,357 @@
+"""Talking to an OpenAI-compatible chat server through the official openai SDK.
+
+stream_chat() never raises for server trouble: failures become one StreamError event,
+so the web layer can render them like any other event. complete_chat() is the blocking
+variant for background workers and raises InferenceError instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import openai
+from openai import AsyncOpenAI, OpenAI
+
+from .config import BackendConfig
+from .errors import InferenceError, error_from_exception
+from .events import ContentDelta, Done, ReasoningDelta, StreamError, StreamEvent, Usage
+from .reasoning import ThinkTagSplitter, split_reasoning
+from .tokens import estimate_message_tokens, estimate_tokens
+
+Messages = list[dict[str, Any]]
+
+# -- clients ------------------------------------------------------------------------
+
+
+def _client_options(config: BackendConfig) -> dict[str, Any]:
+    return {
+        "base_url": config.base_url,
+        "api_key": config.api_key or "not-needed",
+        "timeout": httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s),
+        "max_retries": 0,  # the caller decides whether and when to retry
+    }
+
+
+def _cache_key(config: BackendConfig) -> tuple[str, str, float, float]:
+    return (config.base_url, config.api_key, config.timeout_s, config.connect_timeout_s)
+
+
+def make_async_client(config: BackendConfig) -> AsyncOpenAI:
+    """A new AsyncOpenAI client for config; the caller owns (and closes) it."""
+    return AsyncOpenAI(**_client_options(config))
+
+
+def make_client(config: BackendConfig) -> OpenAI:
+    """A new blocking OpenAI client for config; the caller owns (and closes) it."""
+    return OpenAI(**_client_options(config))
+
+
+# Async clients hold connections bound to the event loop that opened them, so the
+# cache is kept per loop; a loop that goes away takes its clients with it.
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, AsyncOpenAI]]
+_async_clients = weakref.WeakKeyDictionary()
+_sync_clients: dict[tuple, OpenAI] = {}
+_sync_lock = threading.Lock()
+
+
+def get_async_client(config: BackendConfig) -> AsyncOpenAI:
+    """Shared AsyncOpenAI client for config on the running loop (reuses its pool)."""
+    per_loop = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    key = _cache_key(config)
+    if key not in per_loop:
+        per_loop[key] = make_async_client(config)
+    return per_loop[key]
+
+
+def get_client(config: BackendConfig) -> OpenAI:
+    """Shared, thread-safe blocking client for config."""
+    key = _cache_key(config)
+    with _sync_lock:
+        if key not in _sync_clients:
+            _sync_clients[key] = make_client(config)
+        return _sync_clients[key]
+
+
+# -- request helpers ----------------------------------------------------------------
+
+
+def _request_kwargs(
+    config: BackendConfig, messages: Messages, *, stream: bool, include_usage: bool = False
+) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "model": config.model,
+        "messages": messages,
+        "max_tokens": config.max_tokens,
+    }
+    if config.temperature is not None:
+        kwargs["temperature"] = config.temperature
+    if stream:
+        kwargs["stream"] = True
+        if include_usage:
+            kwargs["stream_options"] = {"include_usage": True}
+    return kwargs
+
+
+def _rejects_stream_options(exc: Exception) -> bool:
+    """Some servers answer 400 (or 422) to the stream_options field they don't know."""
+    if not isinstance(exc, openai.BadRequestError | openai.UnprocessableEntityError):
+        return False
+    return "stream_options" in f"{exc} {exc.body}"
+
+
+def _reasoning_text(obj: Any) -> str | None:
+    """Separate reasoning text: vLLM's reasoning_content (older) or reasoning (newer).
+
+    Both are extra fields on the SDK's pydantic models; only one is used per chunk
+    because some servers send the same text under both names.
+    """
+    extra = getattr(obj, "model_extra", None) or {}
+    for name in ("reasoning_content", "reasoning"):
+        value = getattr(obj, name, None)
+        if value is None:
+            value = extra.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+async def _open_stream(client: AsyncOpenAI, config: BackendConfig, messages: Messages) -> Any:
+    try:
+        return await client.chat.completions.create(
+            **_request_kwargs(config, messages, stream=True, include_usage=True)
+        )
+    except Exception as exc:
+        if not _rejects_stream_options(exc):
+            raise
+    return await client.chat.completions.create(**_request_kwargs(config, messages, stream=True))
+
+
+# -- streaming ----------------------------------------------------------------------
+
+
+async def stream_chat(
+    config: BackendConfig, messages: Messages, *, client: AsyncOpenAI | None = None
+) -> AsyncIterator[StreamEvent]:
+    """Stream a chat completion as events.
+
+    Yields ReasoningDelta/ContentDelta as they arrive, Usage when the server reports it
+    (the last one wins), then Done — or a single StreamError and nothing after it.
+    Deltas yielded before an error stay valid (partial answer).
+    """
+    client = client or get_async_client(config)
+    splitter = ThinkTagSplitter(starts_open=config.reasoning_starts_open)
+    separate_reasoning = False  # server has a reasoning parser: content is pure answer
+    saw_reasoning = saw_content = False
+    finish_reason: str | None = None
+
+    try:
+        stream = await _open_stream(client, config, messages)
+    except Exception as exc:
+        yield error_from_exception(exc, config).to_event()
+        return
+
+    try:
+        async for chunk in stream:
+            pending: list[StreamEvent] = []
+            for choice in chunk.choices or ():
+                if choice.finish_reason:
+                    finish_reason = choice.finish_reason
+                delta = choice.delta
+                if delta is None:
+                    continue
+                reasoning = _reasoning_text(delta)
+                if reasoning:
+                    if not separate_reasoning:
+                        separate_reasoning = True
+                        pending.extend(splitter.finish())  # flush what was fed before
+                    pending.append(ReasoningDelta(reasoning))
+                if delta.content:
+                    if separate_reasoning:
+                        pending.append(ContentDelta(delta.content))
+                    else:
+                        pending.extend(splitter.feed(delta.content))
+            usage = getattr(chunk, "usage", None)
+            if usage is not None:
+                pending.append(
+                    Usage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
+                )
+            for event in pending:
+                saw_reasoning |= isinstance(event, ReasoningDelta)
+                saw_content |= isinstance(event, ContentDelta)
+                yield event
+    except Exception as exc:
+        yield error_from_exception(exc, config, mid_stream=True).to_event()
+        return
+    finally:
+        with contextlib.suppress(Exception):
+            await stream.close()  # release the connection even if the consumer stopped early
+
+    if separate_reasoning:
+        # A reasoning parser that never saw "</think>" files the whole reply as
+        # reasoning; if the model stopped normally without content, that was the answer.
+        reasoning_was_answer = saw_reasoning and not saw_content and finish_reason == "stop"
+    else:
+        for event in splitter.finish():
+            saw_content |= isinstance(event, ContentDelta)
+            yield event
+        # Truncated thinking ("length") is not an answer, whatever the tags say.
+        reasoning_was_answer = splitter.ended_in_implicit_reasoning and finish_reason != "length"
+    yield Done(
+        finish_reason=finish_reason,
+        reasoning_was_answer=reasoning_was_answer and not saw_content,
+        leading_content_was_reasoning=splitter.stray_close_seen,
+    )
+
+
+# -- blocking completion ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionResult:
+    content: str
+    reasoning: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str | None
+    usage_estimated: bool = False  # server reported no usage; counts come from tokens.py
+
+
+def complete_chat(
+    config: BackendConfig,
+    messages: Messages,
+    *,
+    response_format: dict | None = None,
+    client: OpenAI | None = None,
+) -> CompletionResult:
+    """Blocking, non-streamed completion (for workers). Raises InferenceError.
+
+    Inline <think> reasoning is moved out of content. If the whole reply ended up as
+    reasoning although the model stopped normally, it is returned as content.
+    """
+    client = client or get_client(config)
+    kwargs = _request_kwargs(config, messages, stream=False)
+    if response_format is not None:
+        kwargs["response_format"] = response_format
+    try:
+        response = client.chat.completions.create(**kwargs)
+        choice = response.choices[0]
+        raw_content = choice.message.content or ""
+        separate = _reasoning_text(choice.message)
+        finish_reason = choice.finish_reason
+        usage = response.usage
+    except Exception as exc:
+        raise error_from_exception(exc, config) from exc
+
+    if separate is not None:
+        reasoning, content = separate.strip(), raw_content.strip()
+        implicit = not content
+    else:
+        reasoning, content, implicit = split_reasoning(
+            raw_content, starts_open=config.reasoning_starts_open
+        )
+    if implicit and not content and finish_reason != "length":
+        reasoning, content = "", reasoning
+
+    if usage is not None:
+        prompt_tokens, completion_tokens = usage.prompt_tokens, usage.completion_tokens
+    else:
+        prompt_tokens = estimate_message_tokens(messages)
+        completion_tokens = estimate_tokens(raw_content + (separate or ""))
+    return CompletionResult(
+        content=content,
+        reasoning=reasoning,
+        prompt_tokens=int(prompt_tokens or 0),
+        completion_tokens=int(completion_tokens or 0),
+        finish_reason=finish_reason,
+        usage_estimated=usage is None,
+    )
+
+
+# -- health check -------------------------------------------------------------------
+
+PING_PROMPT = "Reply with the single word: pong"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    ok: bool
+    base_url: str
+    model: str
+    models: tuple[str, ...]  # empty when the server does not list models
+    model_listed: bool | None  # None: the model list was unavailable
+    reply: str
+    reasoning: str
+    latency_ms: float | None  # whole round trip of the tiny completion
+    first_token_ms: float | None
+    error: str | None
+
+
+async def check_backend(config: BackendConfig, *, client: AsyncOpenAI | None = None) -> CheckResult:
+    """List models (optional; many hosted APIs hide them) and do a tiny round trip."""
+    own_client = client is None
+    client = client or make_async_client(config)
+    models: tuple[str, ...] = ()
+    model_listed: bool | None = None
+    reply, reasoning, error = [], [], None
+    first_token_ms: float | None = None
+    try:
+        try:
+            page = await client.models.list()
+            models = tuple(str(m.id) for m in page.data)
+            model_listed = config.model in models
+        except Exception:
+            pass  # not fatal: the round trip below is the real test
+        ping_config = dataclasses.replace(config, max_tokens=16)
+        started = time.perf_counter()
+        async for event in stream_chat(
+            ping_config, [{"role": "user", "content": PING_PROMPT}], client=client
+        ):
+            if isinstance(event, ReasoningDelta | ContentDelta) and first_token_ms is None:
+                first_token_ms = (time.perf_counter() - started) * 1000
+            if isinstance(event, ContentDelta):
+                reply.append(event.text)
+            elif isinstance(event, ReasoningDelta):
+                reasoning.append(event.text)
+            elif isinstance(event, StreamError):
+                error = event.message
+            elif isinstance(event, Done) and event.reasoning_was_answer:
+                reply, reasoning = reasoning, []
+        latency_ms = (time.perf_counter() - started) * 1000
+    finally:
+        if own_client:
+            await client.close()
+    return CheckResult(
+        ok=error is None,
+        base_url=config.base_url,
+        model=config.model,
+        models=models,
+        model_listed=model_listed,
+        reply="".join(reply).strip(),
+        reasoning="".join(reasoning).strip(),
+        latency_ms=None if error else latency_ms,
+        first_token_ms=first_token_ms,
+        error=error,
+    )
+
+
+__all__ = [
+    "CheckResult",
+    "CompletionResult",
+    "InferenceError",
+    "check_backend",
+    "complete_chat",
+    "get_async_client",
+    "get_client",
+    "make_async_client",
+    "make_client",
+    "stream_chat",
+]

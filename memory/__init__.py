@@ -1,0 +1,1 @@
+"""What the assistant knows about a user or team, and why."""

@@ -1,0 +1,59 @@
+"""Shared fixtures: personas (owner, outsider) and scripted model backends."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.conf import settings as django_settings
+
+from inference.testing import ScriptedBackend
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user(username="olivia", password="correct-horse-1")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user(username="mallory", password="correct-horse-2")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client
+
+
+def point_profiles_at(settings, base_url: str, **overrides) -> None:
+    """Make every model profile use `base_url` (pytest-django restores settings after)."""
+    profiles = {}
+    for key, profile in django_settings.MODEL_PROFILES.items():
+        profiles[key] = {**profile, "base_url": base_url, "model": f"scripted-{key}", **overrides}
+    settings.MODEL_PROFILES = profiles
+
+
+@pytest.fixture
+def backend(settings):
+    """A scripted OpenAI-compatible server on loopback, wired into every profile."""
+    with ScriptedBackend() as server:
+        point_profiles_at(settings, server.base_url)
+        yield server
+
+
+@pytest.fixture
+def dead_backend_url(settings) -> str:
+    """A URL where nothing listens: connection refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    point_profiles_at(settings, url)
+    return url
