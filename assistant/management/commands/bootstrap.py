@@ -25,7 +25,8 @@ class Command(BaseCommand):
         if login.created:
             self.stdout.write(
                 self.style.WARNING(
-                    f"\n  First admin created.\n  Username: {login.username}\n  Password: {login.password}\n"
+                    f"\n  First admin created.\n  Username: {login.username}\n"
+                    f"  Password: {login.password}\n"
                     "  Keep it safe: it is shown only once (change it in the admin).\n"
                 )
             )
