@@ -105,8 +105,20 @@ if EMBEDDED_POSTGRES:
     if _host:
         DATABASES["default"]["HOST"] = _host[0]
         DATABASES["default"]["OPTIONS"] = {}
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A psycopg connection pool shared by all threads of a process: the ASGI server runs
+# each request's ORM calls on a thread of its own, and without a pool every streaming
+# answer would open (and hold) its own PostgreSQL connection.
+DB_POOL = env_bool("DB_POOL", True)
+if DB_POOL:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
+        "timeout": env_float("DB_POOL_TIMEOUT_S", 10.0, minimum=0.1),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis / Celery ------------------------------------------------------------------

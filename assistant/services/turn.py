@@ -13,13 +13,21 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from assistant.db import db_async
 from assistant.models import Message
 from assistant.profiles import backend_for_profile
 from assistant.services.prompt import chat_prompt_build
-from inference import ContentDelta, Done, ReasoningDelta, StreamError, Usage, stream_chat
+from inference import (
+    BackendConfig,
+    ContentDelta,
+    Done,
+    ReasoningDelta,
+    StreamError,
+    Usage,
+    stream_chat,
+)
 
 FLUSH_EVERY_S = 0.5
 _END = object()
@@ -60,12 +68,7 @@ class AnswerRecorder:
     async def flush(self) -> bool:
         """Save progress; returns True when the user asked to stop."""
         self.last_flush = time.monotonic()
-        await Message.objects.filter(pk=self.message_id).aupdate(**self.fields())
-        return bool(
-            await Message.objects.filter(pk=self.message_id)
-            .values_list("cancel_requested", flat=True)
-            .afirst()
-        )
+        return await _save_progress(self.message_id, self.fields())
 
     async def finish(self, status: str, *, error: str = "", answer_was_reasoning=False) -> None:
         data = self.fields()
@@ -75,7 +78,8 @@ class AnswerRecorder:
             self.first_reasoning_at = None
         end = time.monotonic()
         reasoning_end = self.first_content_at or end
-        await Message.objects.filter(pk=self.message_id).aupdate(
+        await _update(
+            self.message_id,
             **data,
             status=status,
             error=error,
@@ -90,13 +94,32 @@ class AnswerRecorder:
         )
 
 
-async def _claim(message_id: int) -> Message | None:
-    claimed = await Message.objects.filter(
+@db_async
+def _save_progress(message_id: int, fields: dict) -> bool:
+    Message.objects.filter(pk=message_id).update(**fields)
+    return bool(
+        Message.objects.filter(pk=message_id).values_list("cancel_requested", flat=True).first()
+    )
+
+
+@db_async
+def _update(message_id: int, **fields) -> None:
+    Message.objects.filter(pk=message_id).update(**fields)
+
+
+@db_async
+def _start(message_id: int) -> tuple[BackendConfig, list[dict[str, str]]] | None:
+    """Claim a pending answer atomically (a second connection gets None) and build its
+    prompt, in one trip to the database thread."""
+    claimed = Message.objects.filter(
         pk=message_id, status=Message.Status.PENDING, cancel_requested=False
-    ).aupdate(status=Message.Status.STREAMING)
+    ).update(status=Message.Status.STREAMING)
     if not claimed:
         return None
-    return await Message.objects.select_related("conversation").aget(pk=message_id)
+    message = Message.objects.select_related("conversation").get(pk=message_id)
+    backend = backend_for_profile(message.profile or message.conversation.profile)
+    Message.objects.filter(pk=message_id).update(model=backend.model, backend_url=backend.base_url)
+    return backend, chat_prompt_build(answer=message)
 
 
 async def _pump(events: AsyncIterator, queue: asyncio.Queue) -> None:
@@ -112,14 +135,10 @@ async def answer_stream(*, message_id: int) -> AsyncIterator[tuple[str, str]]:
 
     Yields nothing if the message is not pending (already answered, or being answered
     by another connection): the caller then renders its current state."""
-    message = await _claim(message_id)
-    if message is None:
+    started = await _start(message_id)
+    if started is None:
         return
-    backend = backend_for_profile(message.profile or message.conversation.profile)
-    await Message.objects.filter(pk=message_id).aupdate(
-        model=backend.model, backend_url=backend.base_url
-    )
-    prompt = await sync_to_async(chat_prompt_build)(answer=message)
+    backend, prompt = started
     recorder = AnswerRecorder(message_id=message_id)
     queue: asyncio.Queue = asyncio.Queue()
     producer = asyncio.create_task(_pump(stream_chat(backend, prompt), queue))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from assistant import selectors
+from assistant.db import db_async
 from assistant.models import Message
 from assistant.services.turn import answer_stream
 
@@ -24,6 +24,7 @@ def sse_frame(event: str, data: str) -> bytes:
     return (f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n").encode()
 
 
+@db_async
 def _render_final(message_id: int) -> str:
     message = Message.objects.select_related("conversation").get(pk=message_id)
     return render_to_string(
@@ -37,7 +38,15 @@ async def _frames(message_id: int) -> AsyncIterator[bytes]:
     yield b": stream open\n\n"
     async for kind, text in answer_stream(message_id=message_id):
         yield sse_frame(kind, escape(text))
-    yield sse_frame("done", await sync_to_async(_render_final)(message_id))
+    yield sse_frame("done", await _render_final(message_id))
+
+
+@db_async
+def _owned_message(user, conversation_id: int, message_id: int) -> Message:
+    # Also releases the connection the session and user lookups took for this request.
+    return selectors.message_get_for_user(
+        user=user, conversation_id=conversation_id, message_id=message_id
+    )
 
 
 async def message_stream(
@@ -46,9 +55,7 @@ async def message_stream(
     user = await request.auser()
     if not user.is_authenticated:
         raise Http404
-    message = await sync_to_async(selectors.message_get_for_user)(
-        user=user, conversation_id=conversation_id, message_id=message_id
-    )
+    message = await _owned_message(user, conversation_id, message_id)
     response = StreamingHttpResponse(_frames(message.pk), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream

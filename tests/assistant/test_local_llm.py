@@ -1,0 +1,80 @@
+"""End to end with the real local model: llama.cpp's server with the bundled SmolLM2."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+from django.urls import reverse
+
+from assistant import embedded
+from assistant.models import Conversation
+from assistant.services.conversations import message_send
+from tests.assistant.sse import stream_frames
+from tests.conftest import point_profiles_at
+
+pytestmark = [pytest.mark.llm, pytest.mark.django_db]
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = embedded.llama_server_command(embedded.bundled_model_path(), port, n_ctx=2048)
+    # A file, not a pipe: llama.cpp logs a lot while loading and would block on a full pipe.
+    log_path = tmp_path_factory.mktemp("llama") / "server.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"llama.cpp server did not start: {log_path.read_text()[-2000:]}")
+        time.sleep(0.3)
+    yield base_url
+    process.terminate()
+    process.wait(10)
+    log.close()
+
+
+def test_real_model_answer_streams_through_the_view(llama_server, owner, settings):
+    point_profiles_at(settings, llama_server, model="SmolLM2")
+    settings.INFERENCE_MAX_TOKENS = 48
+    conversation = Conversation.objects.create(owner=owner, profile="fast")
+    _, answer = message_send(conversation=conversation, text="What is the capital of France?")
+
+    frames = stream_frames(owner, reverse("chat:stream", args=[conversation.pk, answer.pk]))
+
+    content_frames = [data for event, data in frames if event == "content"]
+    assert len(content_frames) >= 3, "the answer should arrive in several pieces"
+    assert frames[-1][0] == "done"
+    answer.refresh_from_db()
+    assert answer.status == "complete", answer.error
+    assert answer.content.strip()
+    assert answer.ttft_ms is not None and answer.ttft_ms < answer.total_ms
+
+
+def test_inference_check_against_real_model(llama_server, settings, capsys):
+    from django.core.management import call_command
+
+    point_profiles_at(settings, llama_server, model="SmolLM2")
+    call_command("inference_check", profile="fast")
+    out = capsys.readouterr().out
+    assert llama_server in out and "OK in" in out
+
+
+def test_inference_check_names_unreachable_url(dead_backend_url):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("inference_check", profile="fast")
