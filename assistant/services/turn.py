@@ -130,6 +130,25 @@ async def _pump(events: AsyncIterator, queue: asyncio.Queue) -> None:
         await queue.put(_END)
 
 
+def _drain(queue: asyncio.Queue, first) -> list:
+    """The event just received plus everything already queued behind it: under load,
+    several tokens leave in one SSE frame instead of one frame each."""
+    events = [first]
+    while not queue.empty() and isinstance(events[-1], ReasoningDelta | ContentDelta):
+        events.append(queue.get_nowait())
+    return events
+
+
+def _coalesce(events: list) -> list:
+    merged: list = []
+    for event in events:
+        if merged and type(event) is type(merged[-1]) and hasattr(event, "text"):
+            merged[-1] = type(event)(merged[-1].text + event.text)
+        else:
+            merged.append(event)
+    return merged
+
+
 async def answer_stream(*, message_id: int) -> AsyncIterator[tuple[str, str]]:
     """Produce the answer for a pending message, yielding ("reasoning"|"content", text).
 
@@ -140,31 +159,34 @@ async def answer_stream(*, message_id: int) -> AsyncIterator[tuple[str, str]]:
         return
     backend, prompt = started
     recorder = AnswerRecorder(message_id=message_id)
+    recorder.last_flush = recorder.started
     queue: asyncio.Queue = asyncio.Queue()
     producer = asyncio.create_task(_pump(stream_chat(backend, prompt), queue))
     outcome: tuple[str, str, bool] | None = None
     try:
         while outcome is None:
             try:
-                event = await asyncio.wait_for(queue.get(), timeout=FLUSH_EVERY_S)
+                events = _drain(queue, await asyncio.wait_for(queue.get(), FLUSH_EVERY_S))
             except TimeoutError:
-                event = None
-            if isinstance(event, ReasoningDelta | ContentDelta):
-                recorder.add(event)
-                yield ("reasoning" if isinstance(event, ReasoningDelta) else "content", event.text)
-            elif isinstance(event, Usage):
-                recorder.prompt_tokens = event.prompt_tokens
-                recorder.completion_tokens = event.completion_tokens
-            elif isinstance(event, StreamError):
-                outcome = (Message.Status.ERROR, event.message, False)
-            elif isinstance(event, Done):
-                outcome = (Message.Status.COMPLETE, "", event.reasoning_was_answer)
-            elif event is _END:
-                outcome = (Message.Status.ERROR, "The model stream ended unexpectedly.", False)
+                events = []
+            for event in _coalesce(events):
+                if isinstance(event, ReasoningDelta | ContentDelta):
+                    recorder.add(event)
+                    kind = "reasoning" if isinstance(event, ReasoningDelta) else "content"
+                    yield (kind, event.text)
+                elif isinstance(event, Usage):
+                    recorder.prompt_tokens = event.prompt_tokens
+                    recorder.completion_tokens = event.completion_tokens
+                elif isinstance(event, StreamError):
+                    outcome = (Message.Status.ERROR, event.message, False)
+                elif isinstance(event, Done):
+                    outcome = (Message.Status.COMPLETE, "", event.reasoning_was_answer)
+                elif event is _END:
+                    outcome = (Message.Status.ERROR, "The model stream ended unexpectedly.", False)
             due = outcome is None and time.monotonic() - recorder.last_flush >= FLUSH_EVERY_S
             if due and await recorder.flush():
                 outcome = (Message.Status.CANCELLED, "Stopped by you.", False)
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, GeneratorExit):
         # The browser went away: keep what we have, say why, and stop the backend.
         producer.cancel()
         await recorder.finish(

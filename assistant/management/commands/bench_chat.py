@@ -38,16 +38,19 @@ from assistant.services.conversations import message_send
 from inference.testing import ScriptedBackend
 
 BENCH_USER = "bench-chat"
-CHUNKS = 12
 
 
-def instant_reply(request: dict) -> list:
-    # First token at once; later tokens 20 ms apart so many streams overlap.
-    reply: list = []
-    for i in range(CHUNKS):
-        if i:
-            reply.append(("sleep", 0.02))
-        reply.append({"content": f"tok{i} "})
+def paced_reply(tokens: int, gap_s: float):
+    """First token at once, then one token every `gap_s` (a model's decode rate)."""
+
+    def reply(request: dict) -> list:
+        chunks: list = []
+        for i in range(tokens):
+            if i and gap_s:
+                chunks.append(("sleep", gap_s))
+            chunks.append({"content": f"tok{i} "})
+        return chunks
+
     return reply
 
 
@@ -69,22 +72,33 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=200)
         parser.add_argument("--concurrency", default="1,100")
         parser.add_argument("--json", dest="json_out", default=None)
+        parser.add_argument(
+            "--stream-seconds",
+            type=float,
+            default=3.0,
+            help="how long each concurrent stream lasts (10 tokens/s, like a busy GPU)",
+        )
 
-    def handle(self, *args, requests, concurrency, json_out, **options):
+    def handle(self, *args, requests, concurrency, json_out, stream_seconds, **options):
         console = Console()
         levels = [int(c) for c in concurrency.split(",")]
         user = self._bench_user()
         results = {}
         try:
-            with ScriptedBackend(responder=instant_reply) as backend:
+            with ScriptedBackend() as backend:
                 server, base_url = self._start_server(backend.base_url)
                 try:
                     for level in levels:
-                        total = max(requests, level * 2)
+                        total = max(requests, level * 3)
                         urls = self._prepare_turns(user, total, tag=f"c{level}")
                         cookie = self._session_cookie(user)
                         backend.reset()
-                        timings = asyncio.run(self._drive(base_url, urls, cookie, level))
+                        # One at a time: a short, instant answer. Concurrent: long streams
+                        # started evenly, so `level` streams are in flight at steady state.
+                        tokens = 12 if level == 1 else round(stream_seconds * 10)
+                        backend.responder = paced_reply(tokens, 0.0 if level == 1 else 0.1)
+                        spacing = 0.0 if level == 1 else stream_seconds / level
+                        timings = asyncio.run(self._drive(base_url, urls, cookie, level, spacing))
                         results[f"concurrency_{level}"] = self._summarise(
                             timings, backend.requests, level
                         )
@@ -142,7 +156,7 @@ class Command(BaseCommand):
         server.kill()
         raise RuntimeError("uvicorn did not start")
 
-    async def _drive(self, base_url, turns, cookie, level) -> dict[str, dict]:
+    async def _drive(self, base_url, turns, cookie, level, spacing) -> dict[str, dict]:
         limits = httpx.Limits(max_connections=level + 10, max_keepalive_connections=level + 10)
         timings: dict[str, dict] = {}
         gate = asyncio.Semaphore(level)
@@ -150,7 +164,8 @@ class Command(BaseCommand):
             base_url=base_url, cookies={"sessionid": cookie}, limits=limits, timeout=60
         ) as client:
 
-            async def one(text: str, url: str) -> None:
+            async def one(index: int, text: str, url: str) -> None:
+                await asyncio.sleep(index * spacing)
                 async with gate:
                     sent = time.monotonic_ns()
                     first = None
@@ -160,7 +175,7 @@ class Command(BaseCommand):
                                 first = time.monotonic_ns()
                     timings[text] = {"sent_ns": sent, "first_frame_ns": first}
 
-            await asyncio.gather(*(one(text, url) for text, url in turns))
+            await asyncio.gather(*(one(i, text, url) for i, (text, url) in enumerate(turns)))
         return timings
 
     def _summarise(self, timings, backend_requests, level) -> dict:
