@@ -72,6 +72,13 @@ class Message(models.Model):
     ttft_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time to first token.")
     reasoning_ms = models.PositiveIntegerField(null=True, blank=True)
     total_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The exact prompt sent for this answer and its token estimate per part, for the
+    # context inspector ("what did the model see?").
+    prompt_messages = models.JSONField(default=list, blank=True)
+    prompt_parts = models.JSONField(default=list, blank=True)
+    memory_note = models.CharField(
+        max_length=200, blank=True, help_text="Why no memory was used (incognito, paused)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -103,3 +110,30 @@ class Message(models.Model):
     @property
     def reasoning_seconds(self) -> int:
         return max(1, round((self.reasoning_ms or 0) / 1000))
+
+
+class ContextItem(models.Model):
+    """One thing retrieved for an answer, and whether it was injected into the prompt."""
+
+    class Source(models.TextChoices):
+        MEMORY = "memory", "Memory"
+        PINNED = "pinned", "Pinned memory"
+
+    answer = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="context_items")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    memory = models.ForeignKey(
+        "memory.MemoryItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tag = models.CharField(max_length=32, help_text="Stable tag used in the prompt, e.g. m:42.")
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    signals = models.JSONField(default=list, blank=True)
+    injected = models.BooleanField(default=False)
+    tokens = models.PositiveIntegerField(default=0)
+    text = models.TextField(help_text="The text as it was when retrieved.")
+
+    class Meta:
+        ordering = ["answer", "-injected", "rank", "id"]
+
+    def __str__(self) -> str:
+        return f"[{self.tag}] for answer #{self.answer_id}"

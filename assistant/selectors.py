@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from assistant.models import Conversation, Message
+from assistant.models import ContextItem, Conversation, Message
 
 
 def conversation_list(*, user) -> QuerySet[Conversation]:
@@ -25,8 +25,21 @@ def message_get_for_user(*, user, conversation_id: int, message_id: int) -> Mess
     )
 
 
+def _with_used_memories(messages: QuerySet[Message]) -> QuerySet[Message]:
+    used = ContextItem.objects.filter(injected=True, memory__isnull=False).select_related("memory")
+    return messages.prefetch_related(Prefetch("context_items", queryset=used, to_attr="used"))
+
+
 def conversation_messages(*, conversation: Conversation) -> QuerySet[Message]:
-    return conversation.messages.all()
+    return _with_used_memories(conversation.messages.all())
+
+
+def message_for_render(*, message_id: int) -> Message:
+    return _with_used_memories(Message.objects.select_related("conversation")).get(pk=message_id)
+
+
+def answer_context_items(*, answer: Message) -> QuerySet[ContextItem]:
+    return answer.context_items.select_related("memory").order_by("-injected", "rank", "id")
 
 
 def history_for_prompt(*, conversation: Conversation, before: Message, limit: int) -> list[Message]:

@@ -189,6 +189,7 @@ if DEFAULT_MODEL_PROFILE not in MODEL_PROFILES:
 # --- Chat -----------------------------------------------------------------------------
 MAX_MESSAGE_CHARS = env_int("MAX_MESSAGE_CHARS", 32000, minimum=1)
 CHAT_HISTORY_MAX_MESSAGES = env_int("CHAT_HISTORY_MAX_MESSAGES", 40, minimum=2)
+CHAT_HISTORY_TOKEN_BUDGET = env_int("CHAT_HISTORY_TOKEN_BUDGET", 6000, minimum=100)
 
 # --- Accounts, static, i18n ------------------------------------------------------------
 LOGIN_URL = "login"
@@ -240,7 +241,14 @@ LOGGING = {
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 # The VectorField's fixed width. Not read from the environment: changing it needs a migration.
 EMBEDDING_DIM = 384
+# Torch threads for embedding (0: half the cores, at most 4).
+EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0, minimum=0)
 MEMORY_EMBED_BATCH_SIZE = env_int("MEMORY_EMBED_BATCH_SIZE", 64, minimum=1)
 # Retrieval: candidates pulled per signal before fusion, and the HNSW search breadth.
 MEMORY_SEARCH_CANDIDATES = env_int("MEMORY_SEARCH_CANDIDATES", 150, minimum=10)
 MEMORY_HNSW_EF_SEARCH = env_int("MEMORY_HNSW_EF_SEARCH", 200, minimum=10)
+
+# --- Memory in chat turns -----------------------------------------------------------------
+MEMORY_TOKEN_BUDGET = env_int("MEMORY_TOKEN_BUDGET", 1200, minimum=0)
+MEMORY_RETRIEVE_K = env_int("MEMORY_RETRIEVE_K", 12, minimum=0)
+MEMORY_MAX_PINNED = env_int("MEMORY_MAX_PINNED", 20, minimum=0)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from assistant.views import chat, stream
+from assistant.views import chat, stream, turn_tools
 
 chat_patterns = (
     [
@@ -23,12 +23,23 @@ chat_patterns = (
             chat.message_regenerate,
             name="regenerate",
         ),
+        path(
+            "c/<int:conversation_id>/m/<int:message_id>/remember",
+            turn_tools.message_remember_view,
+            name="remember",
+        ),
+        path(
+            "c/<int:conversation_id>/m/<int:message_id>/context",
+            turn_tools.message_context_view,
+            name="context",
+        ),
     ],
     "chat",
 )
 
 urlpatterns = [
     path("", include(chat_patterns)),
+    path("memory/", include("memory.urls")),
     path("healthz", chat.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -44,17 +44,18 @@ def _model_location(name: str) -> str:
 
 
 def _configure_threads(num_threads: int | None) -> None:
-    """Cap torch's intra-op threads once per process.
+    """Cap torch's intra-op threads once per process (the first model load decides).
 
-    Embedding is one of several things a web or worker process does; using every core
-    for one short query only adds contention. Default: up to 4 threads.
+    Embedding shares the machine with the database and the web server, and torch's
+    worker threads spin: on a busy 2-core machine two threads made a 16 ms query
+    embedding take 190 ms. Default: half the cores, at most 4, at least 1.
     """
     global _threads_set
     if _threads_set:
         return
     import torch
 
-    wanted = num_threads or max(1, min(4, os.cpu_count() or 1))
+    wanted = num_threads or max(1, min(4, (os.cpu_count() or 2) // 2))
     torch.set_num_threads(wanted)
     _threads_set = True
 
@@ -112,6 +113,6 @@ class Embedder:
         return f"Embedder({self.model_name!r})"
 
 
-def get_embedder(model_name: str | None = None) -> Embedder:
+def get_embedder(model_name: str | None = None, *, num_threads: int | None = None) -> Embedder:
     """An Embedder for `model_name` (the model itself is loaded on first use)."""
-    return Embedder(model_name)
+    return Embedder(model_name, num_threads=num_threads)

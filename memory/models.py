@@ -138,7 +138,9 @@ class MemoryItem(models.Model):
         indexes = [
             models.Index(fields=["owner", "status"], name="memory_owner_status"),
             models.Index(fields=["owner", "thread_key", "occurred_at"], name="memory_thread"),
-            GinIndex(fields=["search"], name="memory_search_gin"),
+            # Owner first inside the GIN index too (btree_gin): a user's full-text matches
+            # are found without touching other users' postings.
+            GinIndex(fields=["owner", "search"], name="memory_owner_search_gin"),
             HnswIndex(
                 name="memory_embedding_hnsw",
                 fields=["embedding"],
@@ -197,3 +199,25 @@ class MemoryRevision(models.Model):
 
     def __str__(self) -> str:
         return f"revision {self.pk} of item {self.item_id} by {self.actor}"
+
+
+class MemorySettings(models.Model):
+    """Per-user memory switches, shown on the memory page."""
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memory_settings"
+    )
+    paused = models.BooleanField(
+        default=False, help_text="While paused, memory is neither read into chats nor written."
+    )
+    auto_accept_extracted = models.BooleanField(
+        default=False,
+        help_text="Memories the assistant extracts go live at once instead of the review inbox.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "memory settings"
+
+    def __str__(self) -> str:
+        return f"Memory settings of {self.owner}"

@@ -1,12 +1,15 @@
-"""Prompt assembly for one chat turn."""
+"""Prompt assembly for one chat turn: instructions, memory, history, the new message."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import timezone
 
 from assistant.models import Message
 from assistant.selectors import history_for_prompt
+from inference.tokens import estimate_message_tokens, estimate_tokens
 
 SYSTEM_PROMPT = (
     "You are a helpful, honest assistant running on the user's own hardware. "
@@ -15,18 +18,15 @@ SYSTEM_PROMPT = (
 )
 
 
-def chat_prompt_build(*, answer: Message) -> list[dict[str, str]]:
-    """The messages sent to the model to produce `answer`.
+@dataclass
+class Prompt:
+    messages: list[dict[str, str]]
+    parts: list[dict] = field(default_factory=list)  # token estimate per part
 
-    Reasoning is never sent back: R1's guidance is to pass only final answers."""
-    today = timezone.localdate().strftime("%A %d %B %Y")
-    messages = [{"role": "system", "content": SYSTEM_PROMPT.format(today=today)}]
-    history = history_for_prompt(
-        conversation=answer.conversation, before=answer, limit=settings.CHAT_HISTORY_MAX_MESSAGES
-    )
-    for row in history:
-        messages.append({"role": row.role, "content": row.content})
-    # Some servers reject two consecutive turns of the same role; merge them.
+
+def _merge_same_roles(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    # Some servers reject two consecutive turns of the same role (e.g. after a failed
+    # answer that produced no text); merge them.
     merged: list[dict[str, str]] = []
     for item in messages:
         if merged and merged[-1]["role"] == item["role"] != "system":
@@ -37,3 +37,43 @@ def chat_prompt_build(*, answer: Message) -> list[dict[str, str]]:
         else:
             merged.append(item)
     return merged
+
+
+def _fit_history(rows: list[Message], budget: int) -> tuple[list[Message], int]:
+    """Keep the newest turns that fit the budget; returns them and how many were dropped."""
+    kept: list[Message] = []
+    spent = 0
+    for row in reversed(rows):
+        cost = estimate_tokens(row.content) + 4
+        if kept and spent + cost > budget:
+            break
+        kept.append(row)
+        spent += cost
+    return list(reversed(kept)), len(rows) - len(kept)
+
+
+def chat_prompt_build(*, answer: Message, memory_block: str = "") -> Prompt:
+    """The messages sent to the model to produce `answer`.
+
+    Reasoning is never sent back: R1's guidance is to pass only final answers."""
+    today = timezone.localdate().strftime("%A %d %B %Y")
+    system = SYSTEM_PROMPT.format(today=today)
+    parts = [{"part": "Instructions", "tokens": estimate_tokens(system)}]
+    if memory_block:
+        system = f"{system}\n\n{memory_block}"
+        parts.append({"part": "Memory", "tokens": estimate_tokens(memory_block)})
+
+    rows = history_for_prompt(
+        conversation=answer.conversation, before=answer, limit=settings.CHAT_HISTORY_MAX_MESSAGES
+    )
+    rows, dropped = _fit_history(rows, settings.CHAT_HISTORY_TOKEN_BUDGET)
+    turns = [{"role": row.role, "content": row.content} for row in rows]
+    latest, earlier = turns[-1:], turns[:-1]
+    if earlier:
+        part = {"part": "Earlier messages", "tokens": estimate_message_tokens(earlier)}
+        part["detail"] = f"{len(earlier)} kept" + (f", {dropped} older left out" if dropped else "")
+        parts.append(part)
+    if latest:
+        parts.append({"part": "Your message", "tokens": estimate_message_tokens(latest)})
+    messages = _merge_same_roles([{"role": "system", "content": system}, *turns])
+    return Prompt(messages=messages, parts=parts)

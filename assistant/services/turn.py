@@ -18,7 +18,7 @@ from django.utils import timezone
 from assistant.db import db_async
 from assistant.models import Message
 from assistant.profiles import backend_for_profile
-from assistant.services.prompt import chat_prompt_build
+from assistant.services.turn_context import turn_prompt_prepare
 from inference import (
     BackendConfig,
     ContentDelta,
@@ -116,10 +116,11 @@ def _start(message_id: int) -> tuple[BackendConfig, list[dict[str, str]]] | None
     ).update(status=Message.Status.STREAMING)
     if not claimed:
         return None
-    message = Message.objects.select_related("conversation").get(pk=message_id)
+    message = Message.objects.select_related("conversation__owner").get(pk=message_id)
     backend = backend_for_profile(message.profile or message.conversation.profile)
+    prompt = turn_prompt_prepare(answer=message)
     Message.objects.filter(pk=message_id).update(model=backend.model, backend_url=backend.base_url)
-    return backend, chat_prompt_build(answer=message)
+    return backend, prompt.messages
 
 
 async def _pump(events: AsyncIterator, queue: asyncio.Queue) -> None:

@@ -26,7 +26,7 @@ def sse_frame(event: str, data: str) -> bytes:
 
 @db_async
 def _render_final(message_id: int) -> str:
-    message = Message.objects.select_related("conversation").get(pk=message_id)
+    message = selectors.message_for_render(message_id=message_id)
     return render_to_string(
         "assistant/chat.html#message",
         {"message": message, "conversation": message.conversation, "final_frame": True},

@@ -135,6 +135,8 @@ def test_conversation_list_shows_only_own(owner_client, owner, outsider):
         ("chat:stream", "get", True),
         ("chat:stop", "post", True),
         ("chat:regenerate", "post", True),
+        ("chat:remember", "post", True),
+        ("chat:context", "get", True),
     ],
 )
 def test_outsider_gets_404_everywhere(outsider_client, owner, name, method, needs_message):

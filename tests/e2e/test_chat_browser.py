@@ -73,7 +73,7 @@ def test_sign_in_chat_stream_and_reload(olivia, asgi_server, slow_backend, brows
     page.screenshot(path=screenshot_dir / "answered.png")
 
     page.reload()
-    assert page.locator(".msg-user").inner_text() == "Why are there tides?"
+    assert page.locator(".msg-user .bubble").inner_text() == "Why are there tides?"
     assert "Tides are caused mainly by" in page.locator(".msg-assistant .answer").inner_text()
     assert page.locator(".conversation-link.active").inner_text() == "Why are there tides?"
 

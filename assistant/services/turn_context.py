@@ -1,0 +1,37 @@
+"""Prepare a turn's prompt and record what it was built from (retrieved vs injected)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from assistant.models import ContextItem, Message
+from assistant.services.context import memory_context_build
+from assistant.services.prompt import Prompt, chat_prompt_build
+from memory.services.items import memory_mark_used
+
+
+def _question_for(answer: Message) -> str:
+    latest = (
+        answer.conversation.messages.filter(
+            role=Message.Role.USER, created_at__lte=answer.created_at
+        )
+        .order_by("-created_at", "-id")
+        .values_list("content", flat=True)
+        .first()
+    )
+    return latest or ""
+
+
+@transaction.atomic
+def turn_prompt_prepare(*, answer: Message) -> Prompt:
+    """Retrieve memory for the question, build the prompt, and save both on the answer."""
+    memory = memory_context_build(answer=answer, question=_question_for(answer))
+    prompt = chat_prompt_build(answer=answer, memory_block=memory.block)
+    ContextItem.objects.filter(answer=answer).delete()
+    ContextItem.objects.bulk_create(memory.items)
+    if memory.injected:
+        memory_mark_used(items=[item.memory for item in memory.injected])
+    Message.objects.filter(pk=answer.pk).update(
+        prompt_messages=prompt.messages, prompt_parts=prompt.parts, memory_note=memory.note
+    )
+    return prompt

@@ -1,0 +1,222 @@
+"""Scale benchmark: insert throughput, and retrieval latency for one user among many.
+
+Embedding a million memories on a small CPU takes hours, so only a pool of distinct
+generated sentences is embedded for real; the bulk fill reuses and composes their
+vectors (a sentence alone, or two sentences joined with their vectors summed, plus a
+little noise so that no two rows share a vector) and writes them with COPY. Insert
+throughput through the product path (memory_bulk_create, embedding included) is
+measured separately on a sample of fresh sentences.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from pgvector.psycopg import register_vector
+from rich.console import Console
+from rich.table import Table
+
+from memory.bench import synthetic
+from memory.bench.locomo import _percentile
+from memory.embedding import configured_model_name, embed_texts
+from memory.models import Actor, MemoryItem, MemoryRevision, Source
+from memory.retrieval import memory_search
+from memory.search import fulltext, sql
+from memory.services import memory_bulk_create
+
+USER_PREFIX = "bench-scale-"
+_VECTOR = re.compile(r"'\[[-0-9.e,\s]+\]'")
+COPY_BATCH = 20_000
+_COLUMNS = (
+    "owner_id, text, kind, status, source, quote, source_ref, thread_key, occurred_at, "
+    "pinned, use_count, embedding, embedding_model, created_at, updated_at"
+)
+_TYPES = [
+    "int4", "text", "varchar", "varchar", "varchar", "text", "varchar", "varchar",
+    "timestamptz", "bool", "int4", "vector", "varchar", "timestamptz", "timestamptz",
+]  # fmt: skip
+
+
+def _rows(owner_id: int, count: int, texts, vectors: np.ndarray, rng, start: int):
+    """`count` composed rows for one owner, as tuples in _COLUMNS order."""
+    pool = len(texts)
+    first = rng.integers(0, pool, count)
+    second = rng.integers(0, pool, count)
+    joined = rng.random(count) < 0.4
+    noise = rng.normal(0.0, 0.01, (count, vectors.shape[1])).astype(np.float32)
+    composed = vectors[first] + np.where(joined[:, None], vectors[second], 0.0) + noise
+    composed /= np.linalg.norm(composed, axis=1, keepdims=True)
+    base = datetime(2023, 1, 1, tzinfo=UTC)
+    days = rng.integers(0, 3 * 365, count)
+    now = datetime.now(UTC)
+    model = configured_model_name()
+    for n in range(count):
+        kind, text = texts[first[n]]
+        if joined[n]:
+            text = f"{text} {texts[second[n]][1]}"
+        block = (start + n) // 20
+        thread = f"conversation-{block}" if kind == "event" or block % 10 < 3 else ""
+        yield (
+            owner_id, text, kind, "active", Source.BENCHMARK, "", f"s{start + n}", thread,
+            base + timedelta(days=int(days[n])), False, 0, composed[n], model, now, now,
+        )  # fmt: skip
+
+
+def _copy(owner_id: int, count: int, texts, vectors, rng, start: int) -> None:
+    raw = connection.connection
+    register_vector(raw)
+    with raw.cursor() as cursor:
+        with cursor.copy(
+            f"COPY {MemoryItem._meta.db_table} ({_COLUMNS}) FROM STDIN WITH (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(_TYPES)
+            for row in _rows(owner_id, count, texts, vectors, rng, start):
+                copy.write_row(row)
+
+
+def _explain(owner, query: str) -> dict[str, str]:
+    scope = sql.Scope(owner.pk, ("active",))
+    vector = embed_texts([query])[0]
+    plans = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql.vector_candidates(cursor, scope, vector, limit=150, ef_search=200)  # SET LOCALs
+        statement, params = sql.vector_sql(scope, vector, limit=150)
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+        plans["vector"] = _VECTOR.sub("'[…]'", "\n".join(row[0] for row in cursor.fetchall()))
+        plan = fulltext.text_plan(cursor, scope, query)
+        if plan is not None:
+            statement, params = fulltext.text_sql(scope, plan, limit=150)
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+            plans["text"] = "\n".join(row[0] for row in cursor.fetchall())
+    return plans
+
+
+def _cleanup(user_ids: list[int]) -> None:
+    if not user_ids:
+        return
+    items = MemoryItem._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {MemoryRevision._meta.db_table} WHERE item_id IN "
+            f"(SELECT id FROM {items} WHERE owner_id = ANY(%s))",
+            [user_ids],
+        )
+        cursor.execute(f"DELETE FROM {items} WHERE owner_id = ANY(%s)", [user_ids])
+    get_user_model().objects.filter(pk__in=user_ids).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {items}")
+
+
+def run(
+    *,
+    per_user: int,
+    users: int,
+    pool: int,
+    sample: int,
+    queries: int,
+    seed: int,
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    user_ids: list[int] = []
+    result: dict[str, Any] = {"dataset": "synthetic", "users": users, "per_user": per_user}
+    try:
+        texts = synthetic.sentences(pool, seed=seed)
+        started = time.perf_counter()
+        vectors = embed_texts([text for _, text in texts])
+        seconds = time.perf_counter() - started
+        result["pool"] = {"sentences": len(texts), "embed_per_s": round(len(texts) / seconds, 1)}
+        progress(f"embedded a pool of {len(texts)} sentences ({len(texts) / seconds:.0f}/s)")
+
+        owners = [
+            get_user_model().objects.create_user(
+                username=f"{USER_PREFIX}{uuid.uuid4().hex[:8]}-{n}"
+            )
+            for n in range(users)
+        ]
+        user_ids = [owner.pk for owner in owners]
+
+        fresh = synthetic.sentences(sample, seed=seed + 1000)
+        started = time.perf_counter()
+        memory_bulk_create(
+            owner=owners[0],
+            items=[{"text": t, "kind": k, "source": Source.BENCHMARK} for k, t in fresh],
+            actor=Actor.SYSTEM,
+        )
+        seconds = time.perf_counter() - started
+        result["insert_per_s"] = round(len(fresh) / seconds, 1)
+        progress(f"memory_bulk_create: {len(fresh) / seconds:.0f} items/s, embedding included")
+
+        started = time.perf_counter()
+        filled = 0
+        for index, owner in enumerate(owners):
+            remaining = per_user - (len(fresh) if index == 0 else 0)
+            done = 0
+            while done < remaining:
+                batch = min(COPY_BATCH, remaining - done)
+                with transaction.atomic():
+                    _copy(owner.pk, batch, texts, vectors, rng, done)
+                done += batch
+                filled += batch
+                rate = filled / (time.perf_counter() - started)
+                progress(f"user {index + 1}/{users}: {done}/{remaining} rows ({rate:.0f} rows/s)")
+        fill_s = time.perf_counter() - started
+        result["bulk_fill"] = {"rows": filled, "seconds": round(fill_s, 1)}
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {MemoryItem._meta.db_table}")
+            cursor.execute("SELECT count(*) FROM " + MemoryItem._meta.db_table)
+            result["table_rows"] = cursor.fetchone()[0]
+
+        asked = synthetic.questions(queries, seed=seed)
+        for question in asked[:10]:  # warm caches
+            memory_search(owner=owners[0], query=question, limit=10)
+        latencies = []
+        for question in asked:
+            started = time.perf_counter()
+            memory_search(owner=owners[0], query=question, limit=10)
+            latencies.append((time.perf_counter() - started) * 1000)
+        result["latency_ms"] = {
+            "p50": round(_percentile(latencies, 0.5), 2),
+            "p95": round(_percentile(latencies, 0.95), 2),
+            "mean": round(statistics.fmean(latencies), 2),
+            "max": round(max(latencies), 2),
+            "queries": len(latencies),
+        }
+        result["explain"] = _explain(owners[0], asked[0])
+        result["explain_query"] = asked[0]
+        return result
+    finally:
+        progress("cleaning up the benchmark users")
+        _cleanup(user_ids)
+
+
+def print_report(console: Console, result: dict[str, Any]) -> None:
+    table = Table(title="Memory at scale")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("rows in table", f"{result['table_rows']:,}")
+    table.add_row("users x per user", f"{result['users']} x {result['per_user']:,}")
+    table.add_row("insert, memory_bulk_create (embedding incl.)", f"{result['insert_per_s']}/s")
+    table.add_row("pool embedding", f"{result['pool']['embed_per_s']}/s")
+    fill = result["bulk_fill"]
+    table.add_row("bulk fill (COPY, reused vectors)", f"{fill['rows'] / fill['seconds']:.0f}/s")
+    latency = result["latency_ms"]
+    table.add_row("memory_search p50", f"{latency['p50']} ms")
+    table.add_row("memory_search p95", f"{latency['p95']} ms")
+    console.print(table)
+    console.print(
+        f"Only {result['pool']['sentences']} distinct sentences were embedded for real; "
+        "the bulk rows reuse and compose their vectors (see memory/bench/scale.py)."
+    )
+    for name, plan in result["explain"].items():
+        console.print(f"[bold]EXPLAIN ANALYZE ({name}) for {result['explain_query']!r}[/bold]")
+        console.print(plan, markup=False, highlight=False)

@@ -1,0 +1,163 @@
+"""Full-text candidates for memory_search: BM25 over one owner's tsvectors, in SQL.
+
+A question rarely shares all its words with the memory that answers it, so the AND
+semantics of websearch_to_tsquery would miss most answers. Instead each query lexeme
+adds its IDF-weighted, length-normalised term frequency (Okapi BM25), with document
+frequencies counted over the owner's own memories.
+
+Cost stays bounded for owners with very many memories: document frequencies are
+counted only up to DF_CAP; lexemes that common do not select documents (they still add
+to the score of documents that rarer lexemes selected), and when every lexeme is that
+common only documents holding all of them are considered.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+from memory.models import SEARCH_CONFIG
+from memory.search.sql import TABLE, Scope
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+DF_CAP = 1000
+# Most query lexemes considered (a pasted page should not become a 500-term OR query).
+MAX_QUERY_LEXEMES = 32
+# Average length is taken over at most this many of the owner's memories.
+AVGDL_SAMPLE = 1000
+# For owners this large the memory count and average length are cached for a while:
+# BM25 needs them only roughly, and counting 100k rows on every query would not be cheap.
+STATS_CACHE_MIN = 5000
+STATS_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class TextPlan:
+    match: list[str]  # lexemes that select documents
+    match_all: bool  # select documents holding all of `match` (else any)
+    terms: list[str]  # lexemes that score
+    weights: list[float]  # IDF of each scoring lexeme
+    avgdl: float
+
+
+def tsquery_literal(lexeme: str) -> str:
+    """One lexeme as tsquery text, quoted so that it is taken verbatim."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def idf(df: int, total: int) -> float:
+    """BM25's (always positive) inverse document frequency."""
+    return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+
+
+def query_lexemes(cursor, query: str) -> list[str]:
+    """The query's stemmed, stop-word-free lexemes, in order of first appearance."""
+    cursor.execute(
+        "SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s)) "
+        "ORDER BY (positions)[1] LIMIT %s",
+        [SEARCH_CONFIG, query, MAX_QUERY_LEXEMES],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def document_frequencies(cursor, scope: Scope, lexemes: list[str]) -> list[int]:
+    """How many of the owner's memories hold each lexeme, counting up to DF_CAP."""
+    where, params = scope.where()
+    cursor.execute(
+        f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {TABLE} m "
+        f"  WHERE {where} AND m.search @@ q.query::tsquery LIMIT %s) hits) "
+        f"FROM unnest(%s::text[]) WITH ORDINALITY AS q(query, n) ORDER BY q.n",
+        [*params, DF_CAP, [tsquery_literal(lexeme) for lexeme in lexemes]],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def owner_statistics(cursor, scope: Scope) -> tuple[int, float]:
+    """(number of memories in scope, their average length in lexemes)."""
+    key = f"memory:text-stats:{scope.owner_id}:{sorted(scope.statuses)}:{scope.kinds}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    # Forgotten items are archived, so status alone scopes the count (index-only scan).
+    count_sql = "m.owner_id = %s AND m.status = ANY(%s)"
+    count_params: list = [scope.owner_id, list(scope.statuses)]
+    if scope.kinds:
+        count_sql += " AND m.kind = ANY(%s)"
+        count_params.append(list(scope.kinds))
+    where, params = scope.where()
+    cursor.execute(
+        f"SELECT (SELECT count(*) FROM {TABLE} m WHERE {count_sql}), "
+        f"(SELECT avg(length(s.search)) FROM "
+        f"  (SELECT m.search FROM {TABLE} m WHERE {where} LIMIT %s) s)",
+        [*count_params, *params, AVGDL_SAMPLE],
+    )
+    total, avgdl = cursor.fetchone()
+    stats = (int(total), float(avgdl or 1.0))
+    if stats[0] >= STATS_CACHE_MIN:
+        cache.set(key, stats, STATS_CACHE_SECONDS)
+    return stats
+
+
+def text_plan(cursor, scope: Scope, query: str) -> TextPlan | None:
+    """Which lexemes select and score documents; None when no memory can match."""
+    lexemes = query_lexemes(cursor, query)
+    if not lexemes:
+        return None
+    dfs = document_frequencies(cursor, scope, lexemes)
+    present = [(lexeme, df) for lexeme, df in zip(lexemes, dfs, strict=True) if df > 0]
+    if not present:
+        return None
+    total, avgdl = owner_statistics(cursor, scope)
+    total = max(total, *(df for _, df in present))
+    rare = [lexeme for lexeme, df in present if df < DF_CAP]
+    return TextPlan(
+        match=rare or [lexeme for lexeme, _ in present],
+        match_all=not rare,
+        terms=[lexeme for lexeme, _ in present],
+        weights=[idf(df, total) for _, df in present],
+        avgdl=avgdl,
+    )
+
+
+def text_sql(scope: Scope, plan: TextPlan, *, limit: int) -> tuple[str, list]:
+    where, params = scope.where()
+    joiner = " & " if plan.match_all else " | "
+    tsquery = joiner.join(tsquery_literal(lexeme) for lexeme in plan.match)
+    row_cap = DF_CAP if plan.match_all else DF_CAP * len(plan.match)
+    return (
+        f"WITH q AS (SELECT * FROM unnest(%s::text[], %s::float8[]) AS q(lexeme, idf)), "
+        f"docs AS (SELECT m.id, m.search FROM {TABLE} m "
+        f"  WHERE {where} AND m.search @@ %s::tsquery LIMIT %s) "
+        f"SELECT d.id, sum(q.idf * (t.tf * (%s + 1)) / "
+        f"  (t.tf + %s * (1 - %s + %s * length(d.search) / %s))) AS score "
+        f"FROM docs d "
+        f"CROSS JOIN LATERAL (SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf "
+        f"  FROM unnest(d.search) u) t "
+        f"JOIN q ON q.lexeme = t.lexeme "
+        f"GROUP BY d.id ORDER BY score DESC, d.id LIMIT %s",
+        [
+            plan.terms,
+            plan.weights,
+            *params,
+            tsquery,
+            row_cap,
+            BM25_K1,
+            BM25_K1,
+            BM25_B,
+            BM25_B,
+            plan.avgdl,
+            limit,
+        ],
+    )
+
+
+def text_candidates(cursor, scope: Scope, query: str, *, limit: int) -> list[tuple[int, float]]:
+    """(id, BM25 score), best first."""
+    plan = text_plan(cursor, scope, query)
+    if plan is None:
+        return []
+    cursor.execute(*text_sql(scope, plan, limit=limit))
+    return [(item_id, float(score)) for item_id, score in cursor.fetchall()]

@@ -1,0 +1,117 @@
+"""The SQL behind memory_search: the owner scope, vector candidates, thread context.
+
+Full-text (BM25) candidates live in memory/search/text.py.
+
+Every statement filters by owner (and status, and not-forgotten) before anything else.
+Kept as raw SQL because pgvector's iterative HNSW scans and a BM25 computed over
+tsvector lexemes have no ORM spelling; the ORM loads the final rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from memory.models import MemoryItem
+
+TABLE = MemoryItem._meta.db_table
+
+@dataclass(frozen=True)
+class Scope:
+    owner_id: int
+    statuses: Sequence[str]
+    kinds: Sequence[str] | None = None
+
+    def where(self, alias: str = "m") -> tuple[str, list]:
+        sql = (
+            f"{alias}.owner_id = %s AND {alias}.status = ANY(%s) AND {alias}.deleted_at IS NULL"
+        )
+        params: list = [self.owner_id, list(self.statuses)]
+        if self.kinds:
+            sql += f" AND {alias}.kind = ANY(%s)"
+            params.append(list(self.kinds))
+        return sql, params
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{value:.6g}" for value in vector.tolist()) + "]"
+
+
+def vector_candidates(
+    cursor, scope: Scope, vector: np.ndarray, *, limit: int, ef_search: int
+) -> list[tuple[int, float]]:
+    """(id, cosine similarity), best first, from the HNSW index.
+
+    Iterative scans (pgvector 0.8) keep walking the graph until `limit` rows pass the
+    owner filter, so one user among many still gets a full candidate list.
+    Must run inside a transaction: the settings are SET LOCAL.
+    """
+    cursor.execute(
+        "SELECT set_config('hnsw.ef_search', %s, true), "
+        "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+        [str(max(ef_search, limit))],
+    )
+    cursor.execute(*vector_sql(scope, vector, limit=limit))
+    rows = sorted(cursor.fetchall(), key=lambda row: row[1])  # relaxed order: re-sort
+    return [(item_id, 1.0 - float(distance)) for item_id, distance in rows]
+
+
+def vector_sql(scope: Scope, vector: np.ndarray, *, limit: int) -> tuple[str, list]:
+    where, params = scope.where()
+    literal = vector_literal(vector)
+    return (
+        f"SELECT m.id, m.embedding <=> %s::vector AS distance FROM {TABLE} m "
+        f"WHERE {where} AND m.embedding IS NOT NULL "
+        f"ORDER BY m.embedding <=> %s::vector LIMIT %s",
+        [literal, *params, literal, limit],
+    )
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What fusion needs to know about a candidate, without loading the model."""
+
+    moment: object  # occurred_at, else created_at
+    pinned: bool
+    thread_key: str
+    lexeme_count: int
+    text: str
+
+
+def candidate_facts(cursor, scope: Scope, ids: list[int]) -> dict[int, Facts]:
+    if not ids:
+        return {}
+    cursor.execute(
+        f"SELECT m.id, coalesce(m.occurred_at, m.created_at), m.pinned, m.thread_key, "
+        f"length(m.search), m.text FROM {TABLE} m WHERE m.id = ANY(%s) AND m.owner_id = %s",
+        [ids, scope.owner_id],
+    )
+    return {row[0]: Facts(*row[1:]) for row in cursor.fetchall()}
+
+
+def thread_neighbours(
+    cursor, scope: Scope, hit_ids: list[int], *, width: int
+) -> list[tuple[int, int, int]]:
+    """(hit id, neighbour id, distance): up to `width` items either side in the same thread.
+
+    A thread's order is the order its items were stored (ids), which is chronological
+    for conversations and bulk imports alike.
+    """
+    if not hit_ids:
+        return []
+    where, params = scope.where()
+    cursor.execute(
+        f"SELECT h.id, n.id, n.distance FROM {TABLE} h CROSS JOIN LATERAL ("
+        f"  (SELECT m.id, row_number() OVER (ORDER BY m.id DESC) AS distance FROM {TABLE} m"
+        f"   WHERE {where} AND m.thread_key = h.thread_key AND m.id < h.id"
+        f"   ORDER BY m.id DESC LIMIT %s)"
+        f"  UNION ALL"
+        f"  (SELECT m.id, row_number() OVER (ORDER BY m.id) AS distance FROM {TABLE} m"
+        f"   WHERE {where} AND m.thread_key = h.thread_key AND m.id > h.id"
+        f"   ORDER BY m.id LIMIT %s)"
+        f") n WHERE h.id = ANY(%s) AND h.owner_id = %s AND h.thread_key <> ''",
+        [*params, width, *params, width, hit_ids, scope.owner_id],
+    )
+    return [(hit, neighbour, int(distance)) for hit, neighbour, distance in cursor.fetchall()]

@@ -1,0 +1,39 @@
+"""Every write to memory goes through these functions (keyword-only, `<noun>_<verb>`)."""
+
+from memory.services.forget import (
+    REDACTED,
+    memory_forget,
+    memory_forget_all,
+    memory_forget_permanently,
+    memory_revision_restore,
+    memory_unforget,
+)
+from memory.services.items import (
+    memory_bulk_create,
+    memory_create,
+    memory_mark_used,
+    memory_pin,
+    memory_set_status,
+    memory_update,
+)
+from memory.services.transfer import MemoryImportError, memory_export, memory_import
+from memory.services.validation import MemoryFieldError
+
+__all__ = [
+    "REDACTED",
+    "MemoryFieldError",
+    "MemoryImportError",
+    "memory_bulk_create",
+    "memory_create",
+    "memory_export",
+    "memory_forget",
+    "memory_forget_all",
+    "memory_forget_permanently",
+    "memory_import",
+    "memory_mark_used",
+    "memory_pin",
+    "memory_revision_restore",
+    "memory_set_status",
+    "memory_unforget",
+    "memory_update",
+]

@@ -1,0 +1,89 @@
+"""The review inbox (accept, edit-then-accept, reject, in bulk) and "this is wrong".
+
+Each function goes through items.py's writers, so every change writes a revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from memory.models import Actor, MemoryItem, Status
+from memory.services.items import memory_set_status, memory_update
+
+ACCEPTED = "accepted in review"
+REJECTED = "rejected in review"
+MARKED_WRONG = "Marked wrong by the user"
+REACTIVATED = "reactivated by the user"
+
+
+class MemoryReviewError(ValueError):
+    """The item is not waiting for review (accepted, rejected or forgotten meanwhile)."""
+
+
+def _check_proposed(item: MemoryItem) -> None:
+    if item.is_forgotten or item.status != Status.PROPOSED:
+        raise MemoryReviewError(f"{item.tag} is no longer waiting for review.")
+
+
+def memory_accept(
+    *, item: MemoryItem, changed_by=None, text: str | None = None, actor: str = Actor.USER
+) -> MemoryItem:
+    """Make a proposed memory live; with `text`, correct it first (one revision each)."""
+    _check_proposed(item)
+    with transaction.atomic():
+        if text is not None:
+            item = memory_update(
+                item=item, text=text, actor=actor, changed_by=changed_by, reason="edited in review"
+            )
+        return memory_set_status(
+            item=item, status=Status.ACTIVE, actor=actor, changed_by=changed_by, reason=ACCEPTED
+        )
+
+
+def memory_reject(*, item: MemoryItem, changed_by=None, actor: str = Actor.USER) -> MemoryItem:
+    """Turn a proposal down: archived, so the history keeps what was proposed."""
+    _check_proposed(item)
+    return memory_set_status(
+        item=item, status=Status.ARCHIVED, actor=actor, changed_by=changed_by, reason=REJECTED
+    )
+
+
+def memory_review_bulk(*, owner, ids: Iterable[int], accept: bool, changed_by=None) -> int:
+    """Accept (or reject) many proposals of `owner` at once; returns how many changed.
+
+    Ids of other owners' items, or of items no longer waiting, are skipped.
+    """
+    wanted = {int(pk) for pk in ids}
+    status = Status.ACTIVE if accept else Status.ARCHIVED
+    reason = ACCEPTED if accept else REJECTED
+    with transaction.atomic():
+        items = list(MemoryItem.objects.owned_by(owner).proposed().filter(pk__in=wanted))
+        for item in items:
+            memory_set_status(
+                item=item, status=status, actor=Actor.USER, changed_by=changed_by, reason=reason
+            )
+    return len(items)
+
+
+def memory_mark_wrong(*, item: MemoryItem, changed_by=None) -> MemoryItem:
+    """ "This is wrong": archived at once (no longer used), with the reason on record."""
+    return memory_set_status(
+        item=item,
+        status=Status.ARCHIVED,
+        actor=Actor.USER,
+        changed_by=changed_by,
+        reason=MARKED_WRONG,
+    )
+
+
+def memory_reactivate(*, item: MemoryItem, changed_by=None) -> MemoryItem:
+    """Bring an archived memory back into use."""
+    return memory_set_status(
+        item=item,
+        status=Status.ACTIVE,
+        actor=Actor.USER,
+        changed_by=changed_by,
+        reason=REACTIVATED,
+    )
