@@ -8,12 +8,13 @@ variant for background workers and raises InferenceError instead.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
+import json
 import threading
 import time
 import weakref
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,28 +112,51 @@ def _rejects_stream_options(exc: Exception) -> bool:
 def _reasoning_text(obj: Any) -> str | None:
     """Separate reasoning text: vLLM's reasoning_content (older) or reasoning (newer).
 
-    Both are extra fields on the SDK's pydantic models; only one is used per chunk
-    because some servers send the same text under both names.
+    `obj` is a delta dict from the stream or the SDK's message model. Only one field
+    is used because some servers send the same text under both names.
     """
-    extra = getattr(obj, "model_extra", None) or {}
+    if isinstance(obj, dict):
+        fields = obj
+    else:
+        fields = {**(getattr(obj, "model_extra", None) or {}), **vars(obj)}
     for name in ("reasoning_content", "reasoning"):
-        value = getattr(obj, name, None)
-        if value is None:
-            value = extra.get(name)
+        value = fields.get(name)
         if isinstance(value, str) and value:
             return value
     return None
 
 
-async def _open_stream(client: AsyncOpenAI, config: BackendConfig, messages: Messages) -> Any:
+async def _open_stream(
+    client: AsyncOpenAI, config: BackendConfig, messages: Messages, stack: AsyncExitStack
+) -> Any:
+    """Open the raw streaming response (the SDK still builds the request and maps HTTP
+    errors; chunks are parsed as plain JSON, which is ~30x cheaper than the SDK's
+    per-chunk models and matters at hundreds of concurrent streams)."""
+    create = client.chat.completions.with_streaming_response.create
     try:
-        return await client.chat.completions.create(
-            **_request_kwargs(config, messages, stream=True, include_usage=True)
+        return await stack.enter_async_context(
+            create(**_request_kwargs(config, messages, stream=True, include_usage=True))
         )
     except Exception as exc:
         if not _rejects_stream_options(exc):
             raise
-    return await client.chat.completions.create(**_request_kwargs(config, messages, stream=True))
+    return await stack.enter_async_context(create(**_request_kwargs(config, messages, stream=True)))
+
+
+async def _sse_chunks(response: Any) -> AsyncIterator[dict[str, Any]]:
+    """The JSON chunks of an OpenAI-style SSE body, until [DONE]."""
+    async for line in response.iter_lines():
+        if not line.startswith("data:"):
+            continue  # blank separators, comments, event names
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        chunk = json.loads(data)
+        if isinstance(chunk, dict) and chunk.get("error"):
+            error = chunk["error"]
+            message = error.get("message") if isinstance(error, dict) else str(error)
+            raise openai.APIError(str(message), response.http_request, body=chunk)
+        yield chunk
 
 
 # -- streaming ----------------------------------------------------------------------
@@ -153,47 +177,48 @@ async def stream_chat(
     saw_reasoning = saw_content = False
     finish_reason: str | None = None
 
-    try:
-        stream = await _open_stream(client, config, messages)
-    except Exception as exc:
-        yield error_from_exception(exc, config).to_event()
-        return
+    async with AsyncExitStack() as stack:
+        try:
+            response = await _open_stream(client, config, messages, stack)
+        except Exception as exc:
+            yield error_from_exception(exc, config).to_event()
+            return
 
-    try:
-        async for chunk in stream:
-            pending: list[StreamEvent] = []
-            for choice in chunk.choices or ():
-                if choice.finish_reason:
-                    finish_reason = choice.finish_reason
-                delta = choice.delta
-                if delta is None:
-                    continue
-                reasoning = _reasoning_text(delta)
-                if reasoning:
-                    if not separate_reasoning:
-                        separate_reasoning = True
-                        pending.extend(splitter.finish())  # flush what was fed before
-                    pending.append(ReasoningDelta(reasoning))
-                if delta.content:
-                    if separate_reasoning:
-                        pending.append(ContentDelta(delta.content))
-                    else:
-                        pending.extend(splitter.feed(delta.content))
-            usage = getattr(chunk, "usage", None)
-            if usage is not None:
-                pending.append(
-                    Usage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
-                )
-            for event in pending:
-                saw_reasoning |= isinstance(event, ReasoningDelta)
-                saw_content |= isinstance(event, ContentDelta)
-                yield event
-    except Exception as exc:
-        yield error_from_exception(exc, config, mid_stream=True).to_event()
-        return
-    finally:
-        with contextlib.suppress(Exception):
-            await stream.close()  # release the connection even if the consumer stopped early
+        try:
+            async for chunk in _sse_chunks(response):
+                pending: list[StreamEvent] = []
+                for choice in chunk.get("choices") or ():
+                    finish_reason = choice.get("finish_reason") or finish_reason
+                    delta = choice.get("delta")
+                    if not delta:
+                        continue
+                    reasoning = _reasoning_text(delta)
+                    if reasoning:
+                        if not separate_reasoning:
+                            separate_reasoning = True
+                            pending.extend(splitter.finish())  # flush what was fed before
+                        pending.append(ReasoningDelta(reasoning))
+                    content = delta.get("content")
+                    if content:
+                        if separate_reasoning:
+                            pending.append(ContentDelta(content))
+                        else:
+                            pending.extend(splitter.feed(content))
+                usage = chunk.get("usage")
+                if usage:
+                    pending.append(
+                        Usage(
+                            int(usage.get("prompt_tokens") or 0),
+                            int(usage.get("completion_tokens") or 0),
+                        )
+                    )
+                for event in pending:
+                    saw_reasoning |= isinstance(event, ReasoningDelta)
+                    saw_content |= isinstance(event, ContentDelta)
+                    yield event
+        except Exception as exc:
+            yield error_from_exception(exc, config, mid_stream=True).to_event()
+            return
 
     if separate_reasoning:
         # A reasoning parser that never saw "</think>" files the whole reply as

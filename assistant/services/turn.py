@@ -118,8 +118,7 @@ def _start(message_id: int) -> tuple[BackendConfig, list[dict[str, str]]] | None
         return None
     message = Message.objects.select_related("conversation__owner").get(pk=message_id)
     backend = backend_for_profile(message.profile or message.conversation.profile)
-    prompt = turn_prompt_prepare(answer=message)
-    Message.objects.filter(pk=message_id).update(model=backend.model, backend_url=backend.base_url)
+    prompt = turn_prompt_prepare(answer=message, model=backend.model, backend_url=backend.base_url)
     return backend, prompt.messages
 
 

@@ -23,15 +23,21 @@ def _question_for(answer: Message) -> str:
 
 
 @transaction.atomic
-def turn_prompt_prepare(*, answer: Message) -> Prompt:
-    """Retrieve memory for the question, build the prompt, and save both on the answer."""
+def turn_prompt_prepare(*, answer: Message, **record) -> Prompt:
+    """Retrieve memory for the question, build the prompt, and save both on the answer
+    (with any other `record` fields, e.g. the model, in the same write).
+
+    Runs once per answer: the caller claimed it, so there are no earlier context rows."""
     memory = memory_context_build(answer=answer, question=_question_for(answer))
     prompt = chat_prompt_build(answer=answer, memory_block=memory.block)
-    ContextItem.objects.filter(answer=answer).delete()
-    ContextItem.objects.bulk_create(memory.items)
+    if memory.items:
+        ContextItem.objects.bulk_create(memory.items)
     if memory.injected:
         memory_mark_used(items=[item.memory for item in memory.injected])
     Message.objects.filter(pk=answer.pk).update(
-        prompt_messages=prompt.messages, prompt_parts=prompt.parts, memory_note=memory.note
+        prompt_messages=prompt.messages,
+        prompt_parts=prompt.parts,
+        memory_note=memory.note,
+        **record,
     )
     return prompt
