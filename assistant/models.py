@@ -137,3 +137,10 @@ class ContextItem(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.tag}] for answer #{self.answer_id}"
+
+    # Signals that apply to every candidate say nothing about why this one was found.
+    BACKGROUND_SIGNALS = frozenset({"prior", "recency"})
+
+    @property
+    def found_by(self) -> list[str]:
+        return [s for s in self.signals if s not in self.BACKGROUND_SIGNALS] or self.signals

@@ -100,3 +100,45 @@ def test_empty_and_over_long_messages_show_errors(olivia, asgi_server, backend, 
     # The text stays in the box so nothing the user typed is lost.
     assert page.locator("#composer textarea").input_value() == "x" * 60
     assert page.locator(".msg").count() == 0
+
+
+@pytest.fixture
+def olivia_with_memory(olivia):
+    from memory.services.items import memory_create
+
+    return memory_create(
+        owner=olivia,
+        text="Olivia is allergic to peanuts.",
+        kind="fact",
+        source="stated",
+        actor="user",
+    )
+
+
+def test_answer_shows_used_memory_and_the_inspector(
+    olivia_with_memory, asgi_server, backend, browser, screenshot_dir
+):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{asgi_server}/")
+    page.fill("input[name=username]", "olivia")
+    page.fill("input[name=password]", "correct-horse-1")
+    page.click("button[type=submit]")
+    page.click("button.profile-card[value=fast]")
+    page.fill("#composer textarea", "Which snacks are risky for my peanut allergy?")
+    page.keyboard.press("Enter")
+
+    chip = page.locator(".chips .chip").first
+    chip.wait_for(timeout=15_000)
+    assert f"m:{olivia_with_memory.pk}" in chip.inner_text()
+
+    page.click("text=Inspect context")
+    dialog = page.locator("#inspector")
+    dialog.locator("text=What the model saw").wait_for()
+    assert "allergic to peanuts" in dialog.inner_text()
+    assert "Memory" in dialog.locator(".parts").first.inner_text()
+    page.screenshot(path=screenshot_dir / "inspector.png")
+    dialog.locator("button[aria-label=Close]").click()
+
+    chip.click()
+    page.wait_for_url(f"**/memory/{olivia_with_memory.pk}/")
+    assert "allergic to peanuts" in page.content()
