@@ -23,6 +23,18 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Background summaries (assistant/services/pipeline.py). Written only with conditional
+    # UPDATEs, never through save(), so a chat turn saving the row cannot clobber them.
+    summarised_through = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Id of the last message a session summary covers."
+    )
+    summary_claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is summarising this conversation until then."
+    )
+    summary_claimed_by = models.CharField(max_length=64, blank=True)
+    summary_error = models.TextField(blank=True, help_text="Why the last summary failed.")
+    summary_failed_at = models.DateTimeField(null=True, blank=True)
+
     objects = ConversationQuerySet.as_manager()
 
     class Meta:

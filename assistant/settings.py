@@ -252,3 +252,52 @@ MEMORY_HNSW_EF_SEARCH = env_int("MEMORY_HNSW_EF_SEARCH", 200, minimum=10)
 MEMORY_TOKEN_BUDGET = env_int("MEMORY_TOKEN_BUDGET", 1200, minimum=0)
 MEMORY_RETRIEVE_K = env_int("MEMORY_RETRIEVE_K", 12, minimum=0)
 MEMORY_MAX_PINNED = env_int("MEMORY_MAX_PINNED", 20, minimum=0)
+
+# --- Background pipeline: session summaries and memory extraction ------------------------
+# A conversation is summarised once it has been idle this long, or once this many messages
+# arrived since its last summary; a beat task looks for such conversations every sweep.
+SUMMARY_IDLE_MINUTES = env_int("SUMMARY_IDLE_MINUTES", 30, minimum=0)
+SUMMARY_EVERY_MESSAGES = env_int("SUMMARY_EVERY_MESSAGES", 20, minimum=1)
+SUMMARY_SWEEP_INTERVAL_S = env_int("SUMMARY_SWEEP_INTERVAL_S", 60, minimum=5)
+SUMMARY_SWEEP_BATCH = env_int("SUMMARY_SWEEP_BATCH", 50, minimum=1)
+# The most message text one run sends to the model; the rest waits for the next run.
+SUMMARY_MAX_INPUT_TOKENS = env_int("SUMMARY_MAX_INPUT_TOKENS", 6000, minimum=200)
+SUMMARY_MAX_OUTPUT_TOKENS = env_int("SUMMARY_MAX_OUTPUT_TOKENS", 512, minimum=32)
+EXTRACTION_MAX_OUTPUT_TOKENS = env_int("EXTRACTION_MAX_OUTPUT_TOKENS", 1024, minimum=64)
+# Summaries of left-out turns put into a long conversation's prompt.
+SUMMARY_PROMPT_TOKEN_BUDGET = env_int("SUMMARY_PROMPT_TOKEN_BUDGET", 800, minimum=0)
+# How long a worker's claim on a conversation lasts (longer than a run with its retries).
+SUMMARY_CLAIM_TTL_S = env_int("SUMMARY_CLAIM_TTL_S", 900, minimum=10)
+# After a permanent failure the sweep leaves the conversation alone this long.
+SUMMARY_FAILURE_BACKOFF_MINUTES = env_int("SUMMARY_FAILURE_BACKOFF_MINUTES", 30, minimum=0)
+PIPELINE_MAX_RETRIES = env_int("PIPELINE_MAX_RETRIES", 5, minimum=0)
+PIPELINE_RETRY_BACKOFF_S = env_int("PIPELINE_RETRY_BACKOFF_S", 10, minimum=1)
+# Reconciling an extracted memory with the nearest existing one (cosine similarity):
+# at or above DUPLICATE it is skipped; from RELATED up the model decides (same / updates /
+# different); below it is added. Calibrated on all-MiniLM-L6-v2: rewordings score ~0.99,
+# "prefers tea" vs "prefers coffee" ~0.74, unrelated facts ~0.2.
+MEMORY_DUPLICATE_SIMILARITY = env_float("MEMORY_DUPLICATE_SIMILARITY", 0.92, minimum=0.0)
+MEMORY_RELATED_SIMILARITY = env_float("MEMORY_RELATED_SIMILARITY", 0.6, minimum=0.0)
+if not MEMORY_RELATED_SIMILARITY <= MEMORY_DUPLICATE_SIMILARITY <= 1.0:
+    raise ImproperlyConfigured(
+        "Need MEMORY_RELATED_SIMILARITY <= MEMORY_DUPLICATE_SIMILARITY <= 1, e.g. 0.6 and 0.92."
+    )
+BACKGROUND_MODEL_PROFILE = env_str("BACKGROUND_MODEL_PROFILE", "fast")
+if BACKGROUND_MODEL_PROFILE not in MODEL_PROFILES:
+    raise ImproperlyConfigured(
+        f"BACKGROUND_MODEL_PROFILE={BACKGROUND_MODEL_PROFILE!r} is not a profile; "
+        f"use one of {', '.join(MODEL_PROFILES)}."
+    )
+# Redis redelivers a task whose worker died (acks_late) after this many seconds; keep it
+# above the longest retry countdown.
+CELERY_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 3600, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
+CELERY_BEAT_SCHEDULE = {
+    "summarise-idle-conversations": {
+        "task": "assistant.tasks.conversations_sweep",
+        "schedule": float(SUMMARY_SWEEP_INTERVAL_S),
+        # A sweep that waited longer than an interval is stale: the next one replaces it.
+        "options": {"expires": float(SUMMARY_SWEEP_INTERVAL_S)},
+    },
+}

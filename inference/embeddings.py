@@ -91,7 +91,11 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        # sentence-transformers 5 renamed the method; older releases only have the old name.
+        getter = getattr(model, "get_embedding_dimension", None)
+        getter = getter or model.get_sentence_embedding_dimension
+        return int(getter())
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Normalised float32 vectors, one row per text, in order."""

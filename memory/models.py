@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     INSTRUCTION = "instruction", "Instruction"
     PROFILE = "profile", "Profile"
     EVENT = "event", "Event"  # something that happened, e.g. a conversation turn
+    SUMMARY = "summary", "Conversation summary"  # written by the background summariser
 
 
 class Status(models.TextChoices):
@@ -221,3 +222,131 @@ class MemorySettings(models.Model):
 
     def __str__(self) -> str:
         return f"Memory settings of {self.owner}"
+
+
+class SessionSummary(models.Model):
+    """A rolling summary of one stretch of a conversation (messages first..last).
+
+    Its text and vector live on a MemoryItem of kind "summary", so memory_search finds
+    it like any memory; this row keeps what it covers and what it cost.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_summaries"
+    )
+    conversation = models.ForeignKey(
+        "assistant.Conversation", on_delete=models.CASCADE, related_name="summaries"
+    )
+    memory = models.OneToOneField(
+        MemoryItem, on_delete=models.CASCADE, related_name="session_summary"
+    )
+    first_message_id = models.PositiveBigIntegerField()
+    last_message_id = models.PositiveBigIntegerField()
+    message_count = models.PositiveIntegerField()
+    started_at = models.DateTimeField(help_text="When the first covered message was written.")
+    ended_at = models.DateTimeField(help_text="When the last covered message was written.")
+    model = models.CharField(max_length=200, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["conversation", "last_message_id"]
+        verbose_name_plural = "session summaries"
+        indexes = [
+            models.Index(fields=["conversation", "-last_message_id"], name="summary_latest"),
+        ]
+        constraints = [
+            # A range is summarised once: a re-run after a crash cannot add a second copy.
+            models.UniqueConstraint(
+                fields=["conversation", "last_message_id"], name="summary_once_per_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first_message_id__lte=models.F("last_message_id")),
+                name="summary_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"summary of conversation {self.conversation_id} through message {self.last_message_id}"
+        )
+
+
+class TaskRunQuerySet(models.QuerySet):
+    def owned_by(self, user) -> TaskRunQuerySet:
+        return self.filter(owner=user)
+
+    def pending(self) -> TaskRunQuerySet:
+        return self.filter(state__in=TaskRun.PENDING_STATES)
+
+    def finished(self) -> TaskRunQuerySet:
+        return self.exclude(state__in=TaskRun.PENDING_STATES)
+
+
+class TaskRun(models.Model):
+    """One run of background work for one user, filled in by Celery signals.
+
+    Created when the work is enqueued (queued), then running, then succeeded, failed or
+    skipped (nothing to do, or not allowed: incognito, memory paused).
+    """
+
+    class Kind(models.TextChoices):
+        SUMMARISE = "summarise", "Summarise and extract"
+        BACKFILL = "backfill", "Backfill"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    PENDING_STATES = (State.QUEUED, State.RUNNING)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="task_runs"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    conversation = models.ForeignKey(
+        "assistant.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="task_runs",
+    )
+    target_label = models.CharField(max_length=255, help_text='e.g. "conversation 12: Title"')
+    celery_task_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(
+        blank=True, help_text="Why it failed, or what went wrong in a run that still finished."
+    )
+    detail = models.TextField(blank=True, help_text="What it did, in a sentence.")
+    messages_summarised = models.PositiveIntegerField(default=0)
+    memories_added = models.PositiveIntegerField(default=0)
+    memories_superseded = models.PositiveIntegerField(default=0)
+    memories_skipped = models.PositiveIntegerField(default=0)
+    parse_failures = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+
+    objects = TaskRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "state"], name="taskrun_owner_state"),
+            models.Index(fields=["owner", "-created_at"], name="taskrun_owner_recent"),
+            models.Index(fields=["conversation", "state"], name="taskrun_conversation_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.target_label}: {self.state}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in self.PENDING_STATES

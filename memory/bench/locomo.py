@@ -73,9 +73,7 @@ def load(path: Path) -> list[Conversation]:
     conversations = []
     for sample in json.loads(Path(path).read_text()):
         conv = sample["conversation"]
-        sessions = sorted(
-            (int(m.group(1)), key) for key in conv if (m := _SESSION.fullmatch(key))
-        )
+        sessions = sorted((int(m.group(1)), key) for key in conv if (m := _SESSION.fullmatch(key)))
         turns = []
         for number, key in sessions:
             when = parse_session_date(conv[f"{key}_date_time"])

@@ -8,49 +8,57 @@ from __future__ import annotations
 
 import random
 
-NAMES = (
-    "Alice Amir Beatriz Bilal Chen Chiara Dmitri Dana Elif Emeka Farah Felix Gita Gustavo "
-    "Hana Hugo Ines Ivan Jamal Jonas Kaito Keira Lars Leila Mateo Maya Nadia Noah Olu "
-    "Oskar Priya Pablo Quinn Rosa Rahul Sofia Sven Tariq Thea Uma Viktor Wen Yara Zane"
-).split()
-RELATIONS = (
-    "sister brother mother father daughter son cousin aunt uncle grandmother neighbour "
-    "colleague manager friend partner flatmate mentor dentist doctor landlord"
-).split()
-CITIES = (
-    "Lisbon Oslo Nairobi Osaka Lyon Porto Dublin Austin Denver Krakow Seville Hamburg "
-    "Toronto Vancouver Melbourne Cusco Hanoi Tbilisi Marseille Bergen Bologna Quito"
-).split()
-FOODS = (
-    "ramen sourdough falafel kimchi paella tacos dumplings risotto hummus pho curry "
-    "lasagne ceviche bibimbap gnocchi shakshuka pierogi tiramisu baklava croissants"
-).split()
-DRINKS = "espresso oolong matcha rooibos kombucha cortado chai lemonade cider stout".split()
-ACTIVITIES = (
+
+def _words(text: str) -> list[str]:
+    return [word.strip() for word in text.split("|") if word.strip()]
+
+
+NAMES = _words(
+    "Alice|Amir|Beatriz|Bilal|Chen|Chiara|Dmitri|Dana|Elif|Emeka|Farah|Felix|Gita|"
+    "Gustavo|Hana|Hugo|Ines|Ivan|Jamal|Jonas|Kaito|Keira|Lars|Leila|Mateo|Maya|Nadia|"
+    "Noah|Olu|Oskar|Priya|Pablo|Quinn|Rosa|Rahul|Sofia|Sven|Tariq|Thea|Uma|Viktor|"
+    "Wen|Yara|Zane"
+)
+RELATIONS = _words(
+    "sister|brother|mother|father|daughter|son|cousin|aunt|uncle|grandmother|"
+    "neighbour|colleague|manager|friend|partner|flatmate|mentor|dentist|doctor|"
+    "landlord"
+)
+CITIES = _words(
+    "Lisbon|Oslo|Nairobi|Osaka|Lyon|Porto|Dublin|Austin|Denver|Krakow|Seville|"
+    "Hamburg|Toronto|Vancouver|Melbourne|Cusco|Hanoi|Tbilisi|Marseille|Bergen|"
+    "Bologna|Quito"
+)
+FOODS = _words(
+    "ramen|sourdough|falafel|kimchi|paella|tacos|dumplings|risotto|hummus|pho|curry|"
+    "lasagne|ceviche|bibimbap|gnocchi|shakshuka|pierogi|tiramisu|baklava|croissants"
+)
+DRINKS = _words("espresso|oolong|matcha|rooibos|kombucha|cortado|chai|lemonade|cider|stout")
+ACTIVITIES = _words(
     "bouldering|sailing|pottery|running|chess|gardening|salsa dancing|birdwatching|"
     "kayaking|baking|photography|woodworking|knitting|cycling|yoga|swimming|climbing|"
     "painting|hiking|fencing|surfing"
-).split("|")
-THINGS = (
+)
+THINGS = _words(
     "laptop|bicycle|passport|umbrella|camera|guitar|keyboard|backpack|tent|telescope|"
     "sewing machine|espresso machine|drone|e-reader"
-).split("|")
-TOPICS = (
+)
+TOPICS = _words(
     "tax return|quarterly report|thesis chapter|grant proposal|kitchen renovation|"
-    "wedding speech|conference talk|job application|visa paperwork|budget spreadsheet|"
-    "garden shed|car insurance|piano recital|marathon training"
-).split("|")
-WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-TIMES = "morning afternoon evening night weekend lunchtime".split()
-ADJECTIVES = (
-    "spicy quiet early late strong light cheap vegetarian gluten-free local organic "
-    "small crowded sunny rainy long short"
-).split()
-ALLERGIES = "peanuts shellfish penicillin pollen cats lactose gluten latex".split()
-BOOKS = (
+    "wedding speech|conference talk|job application|visa paperwork|"
+    "budget spreadsheet|garden shed|car insurance|piano recital|marathon training"
+)
+WEEKDAYS = _words("Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday")
+TIMES = _words("morning|afternoon|evening|night|weekend|lunchtime")
+ADJECTIVES = _words(
+    "spicy|quiet|early|late|strong|light|cheap|vegetarian|gluten-free|local|organic|"
+    "small|crowded|sunny|rainy|long|short"
+)
+ALLERGIES = _words("peanuts|shellfish|penicillin|pollen|cats|lactose|gluten|latex")
+BOOKS = _words(
     "The Left Hand of Darkness|Middlemarch|Pachinko|The Overstory|Piranesi|Stoner|"
     "Beloved|The Remains of the Day|Kindred|Circe|Educated|Sapiens"
-).split("|")
+)
 
 TEMPLATES = (
     ("preference", "I prefer {drink} in the {time} and never after {hour} pm."),
@@ -72,13 +80,13 @@ TEMPLATES = (
     ("event", "{name} called about the {topic}; we agreed to meet on {weekday} {time}."),
     ("event", "Went {activity} with my {relation} near {city}; it rained all {time}."),
 )
-JOBS = (
+JOBS = _words(
     "nurse|architect|teacher|welder|pharmacist|chef|translator|pilot|data analyst|"
     "carpenter|lawyer|physiotherapist"
-).split("|")
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+)
+MONTHS = _words(
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
 
 QUESTIONS = (
     "What do I like to drink in the {time}?",

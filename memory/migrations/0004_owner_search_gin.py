@@ -6,19 +6,20 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('memory', '0003_memory_settings'),
+        ("memory", "0003_memory_settings"),
     ]
 
     operations = [
         BtreeGinExtension(),
         migrations.RemoveIndex(
-            model_name='memoryitem',
-            name='memory_search_gin',
+            model_name="memoryitem",
+            name="memory_search_gin",
         ),
         migrations.AddIndex(
-            model_name='memoryitem',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['owner', 'search'], name='memory_owner_search_gin'),
+            model_name="memoryitem",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["owner", "search"], name="memory_owner_search_gin"
+            ),
         ),
     ]

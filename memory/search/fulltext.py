@@ -13,6 +13,7 @@ common only documents holding all of them are considered.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ AVGDL_SAMPLE = 1000
 # BM25 needs them only roughly, and counting 100k rows on every query would not be cheap.
 STATS_CACHE_MIN = 5000
 STATS_CACHE_SECONDS = 300
+COMMON_CACHE_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -63,21 +65,45 @@ def query_lexemes(cursor, query: str) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
+def _cache_key(kind: str, scope: Scope, lexeme: str = "") -> str:
+    """A memcached-safe key (lexemes may hold any character)."""
+    raw = f"{sorted(scope.statuses)}|{sorted(scope.kinds or ())}|{lexeme}"
+    digest = hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
+    return f"memory:{kind}:{scope.owner_id}:{digest}"
+
+
+def _common_key(scope: Scope, lexeme: str) -> str:
+    return _cache_key("common", scope, lexeme)
+
+
 def document_frequencies(cursor, scope: Scope, lexemes: list[str]) -> list[int]:
-    """How many of the owner's memories hold each lexeme, counting up to DF_CAP."""
-    where, params = scope.where()
-    cursor.execute(
-        f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {TABLE} m "
-        f"  WHERE {where} AND m.search @@ q.query::tsquery LIMIT %s) hits) "
-        f"FROM unnest(%s::text[]) WITH ORDINALITY AS q(query, n) ORDER BY q.n",
-        [*params, DF_CAP, [tsquery_literal(lexeme) for lexeme in lexemes]],
-    )
-    return [row[0] for row in cursor.fetchall()]
+    """How many of the owner's memories hold each lexeme, counting up to DF_CAP.
+
+    Counting a very common lexeme costs DF_CAP row visits, so a lexeme found to reach
+    the cap is remembered as common for this owner for a while (it stays common as a
+    memory grows); rarer ones are counted afresh each time, which is cheap.
+    """
+    common = cache.get_many([_common_key(scope, lexeme) for lexeme in lexemes])
+    unknown = [lexeme for lexeme in lexemes if _common_key(scope, lexeme) not in common]
+    counted: dict[str, int] = {}
+    if unknown:
+        where, params = scope.where()
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {TABLE} m "
+            f"  WHERE {where} AND m.search @@ q.query::tsquery LIMIT %s) hits) "
+            f"FROM unnest(%s::text[]) WITH ORDINALITY AS q(query, n) ORDER BY q.n",
+            [*params, DF_CAP, [tsquery_literal(lexeme) for lexeme in unknown]],
+        )
+        counted = dict(zip(unknown, (row[0] for row in cursor.fetchall()), strict=True))
+        newly_common = {_common_key(scope, lex): df for lex, df in counted.items() if df >= DF_CAP}
+        if newly_common:
+            cache.set_many(newly_common, COMMON_CACHE_SECONDS)
+    return [counted.get(lexeme, DF_CAP) for lexeme in lexemes]
 
 
 def owner_statistics(cursor, scope: Scope) -> tuple[int, float]:
     """(number of memories in scope, their average length in lexemes)."""
-    key = f"memory:text-stats:{scope.owner_id}:{sorted(scope.statuses)}:{scope.kinds}"
+    key = _cache_key("text-stats", scope)
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -131,10 +157,12 @@ def text_sql(scope: Scope, plan: TextPlan, *, limit: int) -> tuple[str, list]:
         f"WITH q AS (SELECT * FROM unnest(%s::text[], %s::float8[]) AS q(lexeme, idf)), "
         f"docs AS (SELECT m.id, m.search FROM {TABLE} m "
         f"  WHERE {where} AND m.search @@ %s::tsquery LIMIT %s) "
-        f"SELECT d.id, sum(q.idf * (t.tf * (%s + 1)) / "
-        f"  (t.tf + %s * (1 - %s + %s * length(d.search) / %s))) AS score "
+        f"SELECT d.id, sum(q.idf * (t.tf * (%s::float8 + 1)) / "
+        f"  (t.tf + %s::float8 * (1 - %s::float8 + %s::float8 * length(d.search) / %s::float8))) "
+        f"AS score "
         f"FROM docs d "
-        f"CROSS JOIN LATERAL (SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf "
+        f"CROSS JOIN LATERAL (SELECT u.lexeme, "
+        f"  coalesce(array_length(u.positions, 1), 1)::float8 AS tf "
         f"  FROM unnest(d.search) u) t "
         f"JOIN q ON q.lexeme = t.lexeme "
         f"GROUP BY d.id ORDER BY score DESC, d.id LIMIT %s",

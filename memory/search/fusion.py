@@ -13,6 +13,7 @@
    hit inherit part of its score: 0.35/d from a hit d positions away (d <= 2), and 0.3 of
    the best score in their thread. A question's answer is often the turn after the one
    that shares its words, and a relevant conversation tends to hold more of the answer.
+   (Only other items lift an item, so memories outside any thread are not at a disadvantage.)
 """
 
 from __future__ import annotations
@@ -97,11 +98,12 @@ def spread_context(
         share = NEIGHBOUR_SHARE / distance * base.get(hit, 0.0)
         if share > best_from.get(neighbour, (0.0, 0))[0]:
             best_from[neighbour] = (share, hit)
-    best_in_thread: dict[str, float] = defaultdict(float)
+    # The two best scores per thread: an item is lifted by the best *other* one.
+    best_two: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for item_id, score in base.items():
         thread = threads.get(item_id, "")
-        if thread:
-            best_in_thread[thread] = max(best_in_thread[thread], score)
+        if thread and score > 0:
+            best_two[thread] = sorted([*best_two[thread], (score, item_id)], reverse=True)[:2]
     for neighbour, (share, hit) in best_from.items():
         candidate = candidates.setdefault(neighbour, Candidate(neighbour))
         candidate.signals["neighbour"] = share
@@ -109,8 +111,10 @@ def spread_context(
         if not candidate.ranks:
             candidate.via = hit
     for item_id, candidate in candidates.items():
-        thread = threads.get(item_id, "")
-        if thread and best_in_thread.get(thread):
-            added = THREAD_SHARE * best_in_thread[thread]
+        others = [
+            score for score, other in best_two.get(threads.get(item_id, ""), ()) if other != item_id
+        ]
+        if others:
+            added = THREAD_SHARE * others[0]
             candidate.signals["thread"] = added
             candidate.score += added

@@ -18,6 +18,7 @@ from memory.models import MemoryItem
 
 TABLE = MemoryItem._meta.db_table
 
+
 @dataclass(frozen=True)
 class Scope:
     owner_id: int
@@ -25,9 +26,7 @@ class Scope:
     kinds: Sequence[str] | None = None
 
     def where(self, alias: str = "m") -> tuple[str, list]:
-        sql = (
-            f"{alias}.owner_id = %s AND {alias}.status = ANY(%s) AND {alias}.deleted_at IS NULL"
-        )
+        sql = f"{alias}.owner_id = %s AND {alias}.status = ANY(%s) AND {alias}.deleted_at IS NULL"
         params: list = [self.owner_id, list(self.statuses)]
         if self.kinds:
             sql += f" AND {alias}.kind = ANY(%s)"

@@ -2,7 +2,8 @@
 
 Forgetting for good keeps a tombstone instead of deleting the row: the item's text,
 quote, source reference and vector are erased and every revision's text becomes
-"[redacted]", but the row and its revision history (who, when, which status) stay.
+"[redacted]" (their reasons too, which may quote it), but the row and its revision
+history (who, when, which status) stay.
 That way a chat turn that once cited `[m:42]` still resolves to "a forgotten memory",
 links such as `supersedes` do not dangle, and the history shows that something was
 forgotten, without keeping what it said. Deleting the user deletes everything.
@@ -54,7 +55,9 @@ def memory_unforget(*, item: MemoryItem, actor: str, changed_by=None) -> MemoryI
         if not locked.is_forgotten:
             return locked
         last_forget = (
-            locked.revisions.filter(new_status=Status.ARCHIVED).order_by("-created_at", "-id").first()
+            locked.revisions.filter(new_status=Status.ARCHIVED)
+            .order_by("-created_at", "-id")
+            .first()
         )
         restored = (last_forget.old_status if last_forget else "") or Status.ACTIVE
         locked.status = restored
@@ -77,7 +80,10 @@ def _redact(items: list[MemoryItem], *, actor: str, changed_by) -> None:
     """Erase the content of locked items and their revisions; one closing revision each."""
     now = timezone.now()
     ids = [item.pk for item in items]
-    MemoryRevision.objects.filter(item_id__in=ids).update(old_text=REDACTED, new_text=REDACTED)
+    # Reasons too: they may quote the memory (an extraction's "why", a conversation title).
+    MemoryRevision.objects.filter(item_id__in=ids).update(
+        old_text=REDACTED, new_text=REDACTED, reason=REDACTED
+    )
     MemoryItem.objects.filter(pk__in=ids).update(
         text="",
         quote="",
@@ -124,7 +130,9 @@ def memory_forget_all(
     with transaction.atomic():
         if permanently:
             items = list(
-                MemoryItem.objects.owned_by(owner).filter(redacted_at__isnull=True).select_for_update()
+                MemoryItem.objects.owned_by(owner)
+                .filter(redacted_at__isnull=True)
+                .select_for_update()
             )
             _redact(items, actor=actor, changed_by=changed_by)
             return len(items)
@@ -150,9 +158,7 @@ def memory_forget_all(
         return len(items)
 
 
-def memory_revision_restore(
-    *, revision: MemoryRevision, actor: str, changed_by=None
-) -> MemoryItem:
+def memory_revision_restore(*, revision: MemoryRevision, actor: str, changed_by=None) -> MemoryItem:
     """Make the item say again what it said right after `revision` (a new revision)."""
     if revision.new_text == REDACTED or revision.item.is_redacted:
         raise ValueError("That revision was redacted; there is nothing to restore.")

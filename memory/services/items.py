@@ -149,7 +149,9 @@ def memory_bulk_create(
         ]
         for row in rows:
             if row.supersedes is not None:
-                revisions.append(_supersede(old=row.supersedes, new=row, actor=actor, by=changed_by))
+                revisions.append(
+                    _supersede(old=row.supersedes, new=row, actor=actor, by=changed_by)
+                )
         MemoryRevision.objects.bulk_create(revisions, batch_size=1000)
     return rows
 

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from memory.models import Actor, MemoryItem, Status
 from memory.services.items import memory_set_status, memory_update
+from memory.services.pipeline_save import superseded_archive_on_accept
 
 ACCEPTED = "accepted in review"
 REJECTED = "rejected in review"
@@ -37,9 +38,11 @@ def memory_accept(
             item = memory_update(
                 item=item, text=text, actor=actor, changed_by=changed_by, reason="edited in review"
             )
-        return memory_set_status(
+        item = memory_set_status(
             item=item, status=Status.ACTIVE, actor=actor, changed_by=changed_by, reason=ACCEPTED
         )
+        superseded_archive_on_accept(item=item, changed_by=changed_by)
+        return item
 
 
 def memory_reject(*, item: MemoryItem, changed_by=None, actor: str = Actor.USER) -> MemoryItem:
@@ -64,6 +67,8 @@ def memory_review_bulk(*, owner, ids: Iterable[int], accept: bool, changed_by=No
             memory_set_status(
                 item=item, status=status, actor=Actor.USER, changed_by=changed_by, reason=reason
             )
+            if accept:
+                superseded_archive_on_accept(item=item, changed_by=changed_by)
     return len(items)
 
 

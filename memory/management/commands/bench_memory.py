@@ -87,9 +87,7 @@ class Command(BaseCommand):
         for k in ks:
             table.add_column(f"R@{k}", justify="right")
         for name, row in result["by_category"].items():
-            table.add_row(
-                name, str(row["questions"]), *(f"{row[f'recall@{k}']:.3f}" for k in ks)
-            )
+            table.add_row(name, str(row["questions"]), *(f"{row[f'recall@{k}']:.3f}" for k in ks))
         table.add_row(
             "[bold]overall (1-4)[/bold]",
             str(result["questions"]),

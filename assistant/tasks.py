@@ -1,0 +1,64 @@
+"""Celery tasks: thin adapters that take ids and call services.
+
+A task re-fetches its rows (the service exits quietly when the conversation is gone),
+retries only transient backend errors with exponential backoff, and reports what it
+did as a dict that the TaskRun signal handlers store (memory/signals.py).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from assistant.models import Conversation
+from assistant.services import pipeline_schedule
+from assistant.services.pipeline import (
+    conversation_pipeline_run,
+    conversation_summary_failed,
+    new_claim_token,
+)
+from inference import InferenceError
+
+MAX_COUNTDOWN_S = 600
+
+
+def retry_countdown(retries: int) -> int:
+    return min(MAX_COUNTDOWN_S, settings.PIPELINE_RETRY_BACKOFF_S * 2**retries)
+
+
+@shared_task(bind=True, name="assistant.tasks.conversation_summarise", ignore_result=True)
+def conversation_summarise(self, conversation_id: int) -> dict:
+    """Summarise the next stretch of a conversation and extract memories from it."""
+    task_id = self.request.id or ""
+    # The task id is the claim token, so a redelivered or retried task retakes its claim.
+    token = task_id or new_claim_token()
+    try:
+        outcome = conversation_pipeline_run(
+            conversation_id=conversation_id, claim_token=token, task_id=task_id
+        )
+    except InferenceError as error:
+        if not error.retryable:
+            raise
+        if self.request.retries < settings.PIPELINE_MAX_RETRIES:
+            # Same task id on retry: it takes its own claim back at once.
+            raise self.retry(
+                exc=error,
+                countdown=retry_countdown(self.request.retries),
+                max_retries=settings.PIPELINE_MAX_RETRIES,
+            ) from None
+        conversation_summary_failed(
+            conversation_id=conversation_id, error=error.message, token=token
+        )
+        raise
+    if outcome.remaining:
+        # The input cap stopped this run early: the rest follows straight away.
+        conversation = Conversation.objects.filter(pk=conversation_id).first()
+        if conversation is not None:
+            pipeline_schedule.conversation_summarise_enqueue(conversation=conversation)
+    return outcome.as_dict()
+
+
+@shared_task(name="assistant.tasks.conversations_sweep", ignore_result=True)
+def conversations_sweep() -> dict:
+    """Every SUMMARY_SWEEP_INTERVAL_S (beat): enqueue conversations that are due."""
+    return pipeline_schedule.conversations_sweep().as_dict()

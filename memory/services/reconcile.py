@@ -1,0 +1,174 @@
+"""Deciding what each extracted candidate does to memory: add, supersede, or skip.
+
+Deterministic first, the model only in between (cosine similarity to the nearest of the
+owner's memories):
+- same text once normalised, or similarity >= MEMORY_DUPLICATE_SIMILARITY: skip;
+- similarity >= MEMORY_RELATED_SIMILARITY to a live memory: the model says whether the
+  candidate is the "same", "updates" it (supersede) or is "different" (add);
+- otherwise: add.
+Archived memories count as duplicates (what the user rejected is not proposed again)
+but are never superseded. Nothing here writes; memory/services/pipeline_save.py does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from pgvector.django import CosineDistance
+
+from inference import BackendConfig
+from inference.structured import StructuredOutputError
+from memory.embedding import embed_texts
+from memory.models import Kind, MemoryItem, Status
+from memory.services.extraction import EXTRACTED_KINDS, Candidate
+from memory.services.llm_json import ask_json
+
+ADD, SUPERSEDE, SKIP = "add", "supersede", "skip"
+RELATIONS = ("same", "updates", "different")
+JUDGE_MAX_TOKENS = 200
+
+JUDGE_SYSTEM = (
+    "You compare two notes an assistant keeps about its user. Reply with JSON only: "
+    '{"relation": "same"} when the new note adds nothing to the old one; '
+    '{"relation": "updates"} when the new note replaces or corrects the old one (a changed '
+    "preference, a moved date, a new address); "
+    '{"relation": "different"} when both can be true at once because they are about '
+    "different things."
+)
+JUDGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"relation": {"type": "string", "enum": list(RELATIONS)}},
+    "required": ["relation"],
+    "additionalProperties": False,
+}
+
+
+@dataclass
+class Decision:
+    candidate: Candidate
+    action: str  # add / supersede / skip
+    why: str
+    existing: MemoryItem | None = None  # the memory it duplicates or supersedes
+    similarity: float | None = None
+
+
+@dataclass
+class Reconciliation:
+    decisions: list[Decision] = field(default_factory=list)
+    parse_failures: int = 0
+    problems: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def count(self, action: str) -> int:
+        return sum(1 for decision in self.decisions if decision.action == action)
+
+
+def normalised(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().lower()
+
+
+def _nearest(owner, vector: np.ndarray) -> tuple[MemoryItem, float] | None:
+    """The owner's closest comparable memory and its cosine similarity."""
+    items = (
+        MemoryItem.objects.owned_by(owner)
+        .visible()
+        .filter(kind__in=(*EXTRACTED_KINDS, Kind.PROFILE), embedding__isnull=False)
+        .annotate(distance=CosineDistance("embedding", vector.tolist()))
+        .order_by("distance")
+        .defer("embedding", "search")
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The HNSW index filters by owner after the scan; iterative scans keep walking
+        # until a match of this owner turns up.
+        cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+        best = items.first()
+    if best is None:
+        return None
+    return best, 1.0 - float(best.distance)
+
+
+def _judge(config: BackendConfig, old: str, new: str):
+    def validate(value: Any) -> str:
+        relation = str(value.get("relation", "") if isinstance(value, dict) else "").lower()
+        if relation not in RELATIONS:
+            raise StructuredOutputError('expected {"relation": "same|updates|different"}.')
+        return relation
+
+    return ask_json(
+        dataclasses.replace(config, max_tokens=JUDGE_MAX_TOKENS),
+        [
+            {"role": "system", "content": JUDGE_SYSTEM},
+            {"role": "user", "content": f"Old note: {old}\nNew note: {new}"},
+        ],
+        schema_name="relation",
+        schema=JUDGE_SCHEMA,
+        validate=validate,
+    )
+
+
+def _decide_by_model(
+    result: Reconciliation, config: BackendConfig, candidate: Candidate, existing, similarity
+) -> Decision:
+    answer = _judge(config, existing.text, candidate.text)
+    result.prompt_tokens += answer.prompt_tokens
+    result.completion_tokens += answer.completion_tokens
+    result.parse_failures += answer.failures
+    relation = answer.value
+    if relation is None:
+        result.problems.append(
+            f"Could not tell whether “{candidate.text[:60]}” updates {existing.tag} "
+            f"({answer.error}); kept it as a new memory."
+        )
+        relation = "different"
+    if relation == "same":
+        return Decision(candidate, SKIP, f"the model judged it the same as {existing.tag}",
+                        existing, similarity)  # fmt: skip
+    if relation == "updates":
+        return Decision(candidate, SUPERSEDE, f"the model judged it an update of {existing.tag}",
+                        existing, similarity)  # fmt: skip
+    return Decision(candidate, ADD, f"the model judged it different from {existing.tag}",
+                    existing, similarity)  # fmt: skip
+
+
+def candidates_reconcile(
+    *, owner, candidates: list[Candidate], config: BackendConfig
+) -> Reconciliation:
+    result = Reconciliation()
+    if not candidates:
+        return result
+    duplicate = settings.MEMORY_DUPLICATE_SIMILARITY
+    related = settings.MEMORY_RELATED_SIMILARITY
+    vectors = embed_texts([candidate.text for candidate in candidates])
+    kept: list[tuple[Candidate, np.ndarray]] = []
+    for candidate, vector in zip(candidates, vectors, strict=True):
+        twin = next(
+            (c for c, v in kept if float(np.dot(v, vector)) >= duplicate
+             or normalised(c.text) == normalised(candidate.text)),
+            None,
+        )  # fmt: skip
+        if twin is not None:
+            result.decisions.append(Decision(candidate, SKIP, "repeats another candidate"))
+            continue
+        nearest = _nearest(owner, vector)
+        existing, similarity = nearest if nearest else (None, 0.0)
+        if existing is None or similarity < related:
+            decision = Decision(candidate, ADD, "nothing similar is remembered")
+        elif similarity >= duplicate or normalised(existing.text) == normalised(candidate.text):
+            decision = Decision(candidate, SKIP, f"duplicate of {existing.tag}", existing,
+                                similarity)  # fmt: skip
+        elif existing.status == Status.ARCHIVED:
+            decision = Decision(candidate, ADD, f"only an archived memory is similar "
+                                f"({existing.tag})", None, similarity)  # fmt: skip
+        else:
+            decision = _decide_by_model(result, config, candidate, existing, similarity)
+        result.decisions.append(decision)
+        if decision.action != SKIP:
+            kept.append((candidate, vector))
+    return result

@@ -1,0 +1,48 @@
+"""Live status of background work on the memory page: an htmx poller that stops itself.
+
+While runs are waiting or running the section polls every 2 s; once nothing is pending
+it answers HTTP 286 (htmx's "stop polling") without a trigger, and tells the page's list
+and inbox to refresh, since new memories may have arrived.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from memory.models import TaskRun
+from memory.views.common import INBOX_CHANGED, LIST_CHANGED, announce
+
+RECENT_RUNS = 5
+STOP_POLLING = 286  # htmx stops an "every" trigger on this status
+
+
+def pipeline_context(*, user) -> dict:
+    runs = TaskRun.objects.owned_by(user).select_related("conversation")
+    pending = list(runs.pending().order_by("created_at", "id")[:50])
+    conversations = {run.conversation_id or f"run-{run.pk}" for run in pending}
+    recent = list(runs.finished().order_by("-finished_at", "-id")[:RECENT_RUNS])
+    return {
+        "pipeline_pending": pending,
+        "pipeline_pending_count": len(conversations),
+        "pipeline_running": any(run.state == TaskRun.State.RUNNING for run in pending),
+        "pipeline_recent": recent,
+        # A failure is shown opened, so the user sees the error without looking for it.
+        "pipeline_last_failed": bool(recent) and recent[0].state == TaskRun.State.FAILED,
+    }
+
+
+@login_required
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    if not request.htmx:
+        return redirect("memory:index")
+    context = pipeline_context(user=request.user)
+    response = render(request, "memory/page.html#pipeline", context)
+    if not context["pipeline_pending"]:
+        response.status_code = STOP_POLLING
+        if request.GET.get("was_pending"):
+            announce(response, LIST_CHANGED, INBOX_CHANGED)
+    return response

@@ -1,0 +1,143 @@
+"""memory_search: owner scoping, both halves of the hybrid, and the context signals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from memory.retrieval import RetrievedMemory, memory_search
+from memory.services import memory_bulk_create, memory_create, memory_pin, memory_set_status
+
+pytestmark = pytest.mark.django_db
+
+FILLER = [
+    "I prefer window seats on long flights.",
+    "My sister Dana lives in Porto.",
+    "The quarterly report is due on Friday.",
+    "I started learning the cello last spring.",
+    "Our team standup moved to 9:30.",
+    "I take the 8:15 train to work.",
+    "The car needs new winter tyres.",
+    "I am reading a novel about lighthouse keepers.",
+]
+
+
+def remember_many(owner, texts, **fields):
+    return memory_bulk_create(
+        owner=owner,
+        items=[{"text": text, "kind": "fact", **fields} for text in texts],
+        actor="user",
+    )
+
+
+def ids(results: list[RetrievedMemory]) -> list[int]:
+    return [result.item.pk for result in results]
+
+
+def test_another_users_memories_are_never_returned(owner, outsider):
+    mine = remember_many(owner, ["I keep bees on my allotment.", *FILLER])
+    theirs = remember_many(outsider, ["I keep bees on my allotment.", "Bees and honey."])
+    results = memory_search(owner=owner, query="Who keeps bees?", limit=50)
+    assert results and set(ids(results)) <= {item.pk for item in mine}
+    assert not set(ids(results)) & {item.pk for item in theirs}
+    assert (
+        memory_search(owner=outsider, query="quarterly report cello", limit=50)[0].item.owner
+        == outsider
+    )
+
+
+def test_a_lexical_only_match_is_found_by_full_text(owner):
+    (code,) = remember_many(owner, ["The locker code at the gym is zorbulax."])
+    remember_many(owner, FILLER)
+    (top, *_) = memory_search(owner=owner, query="zorbulax")
+    assert top.item == code
+    assert top.ranks["text"] == 1 and top.bm25 and "text" in top.signals
+
+
+def test_a_semantic_only_match_is_found_by_the_vector(owner):
+    (puppies,) = remember_many(owner, ["I adore puppies."])
+    remember_many(owner, FILLER)
+    results = memory_search(owner=owner, query="Which animals do I love?", limit=3)
+    hit = next(result for result in results if result.item == puppies)
+    assert "vector" in hit.signals and "text" not in hit.signals
+    assert hit.ranks == {"vector": 1} and hit.similarity > 0.3
+
+
+def test_results_are_ranked_and_scored(owner):
+    remember_many(owner, FILLER)
+    results = memory_search(owner=owner, query="train to work", limit=5)
+    assert [result.rank for result in results] == [1, 2, 3, 4, 5]
+    assert [result.score for result in results] == sorted((r.score for r in results), reverse=True)
+    assert results[0].item.text == "I take the 8:15 train to work."
+    assert results[0].tag == f"[m:{results[0].item.pk}]"
+    assert memory_search(owner=owner, query="   ") == []
+
+
+def test_statuses_and_kinds_filter(owner):
+    item = memory_create(
+        owner=owner,
+        text="Book the ferry to the island.",
+        kind="plan",
+        source="stated",
+        actor="user",
+    )
+    remember_many(owner, FILLER)
+    memory_set_status(item=item, status="proposed", actor="assistant")
+    assert item.pk not in ids(memory_search(owner=owner, query="ferry to the island"))
+    proposed = memory_search(owner=owner, query="ferry to the island", statuses=("proposed",))
+    assert ids(proposed) == [item.pk]
+    assert memory_search(owner=owner, query="ferry", statuses=("proposed",), kinds=["fact"]) == []
+
+
+def test_a_date_in_the_question_prefers_memories_from_then(owner):
+    march, may = memory_bulk_create(
+        owner=owner,
+        items=[
+            {
+                "text": "We had dinner at the harbour.",
+                "occurred_at": datetime(2024, 3, 9, tzinfo=UTC),
+            },
+            {
+                "text": "We had dinner at the harbour.",
+                "occurred_at": datetime(2024, 5, 2, tzinfo=UTC),
+            },
+        ],
+        actor="user",
+    )
+    now = datetime(2024, 12, 1, tzinfo=UTC)
+    (top, second) = memory_search(
+        owner=owner, query="Where did we eat in May 2024?", limit=2, now=now
+    )
+    assert top.item == may and "time" in top.signals and "time" not in second.signals
+    (top, _) = memory_search(owner=owner, query="dinner on 9 March, 2024", limit=2, now=now)
+    assert top.item == march
+
+
+def test_a_strong_hit_brings_its_thread_neighbour(owner):
+    turns = memory_bulk_create(
+        owner=owner,
+        items=[
+            {"text": 'Dana said, "What did you think of the concert in the park?"'},
+            {"text": 'Sam said, "Honestly the best night of my year."'},
+            {"text": 'Dana said, "Glad to hear it."'},
+        ],
+        actor="system",
+    )
+    for item in turns:
+        item.thread_key = "chat-1"
+    type(turns[0]).objects.bulk_update(turns, ["thread_key"])
+    remember_many(owner, FILLER)
+    results = {
+        r.item.pk: r for r in memory_search(owner=owner, query="concert in the park", limit=12)
+    }
+    answer = results[turns[1].pk]
+    assert "neighbour" in answer.signals and "thread" in answer.signals
+    assert answer.via == turns[0].pk or answer.ranks
+
+
+def test_pinned_memories_get_a_boost(owner):
+    _first, second = remember_many(owner, ["I like green tea.", "I like green tea!"])
+    memory_pin(item=second, actor="user")
+    (top, other) = memory_search(owner=owner, query="green tea", limit=2)
+    assert top.item == second and "pinned" in top.signals and "pinned" not in other.signals
