@@ -245,8 +245,8 @@ EMBEDDING_DIM = 384
 EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0, minimum=0)
 MEMORY_EMBED_BATCH_SIZE = env_int("MEMORY_EMBED_BATCH_SIZE", 64, minimum=1)
 # Retrieval: candidates pulled per signal before fusion, and the HNSW search breadth.
-MEMORY_SEARCH_CANDIDATES = env_int("MEMORY_SEARCH_CANDIDATES", 150, minimum=10)
-MEMORY_HNSW_EF_SEARCH = env_int("MEMORY_HNSW_EF_SEARCH", 200, minimum=10)
+MEMORY_SEARCH_CANDIDATES = env_int("MEMORY_SEARCH_CANDIDATES", 100, minimum=10)
+MEMORY_HNSW_EF_SEARCH = env_int("MEMORY_HNSW_EF_SEARCH", 100, minimum=10)
 
 # --- Memory in chat turns -----------------------------------------------------------------
 MEMORY_TOKEN_BUDGET = env_int("MEMORY_TOKEN_BUDGET", 1200, minimum=0)

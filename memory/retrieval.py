@@ -9,6 +9,7 @@ signals brought it and where it ranked in each list.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +26,15 @@ from memory.search.timeparse import asks_when, mentions_time, query_windows
 
 # How many of the strongest hits bring their thread neighbours along.
 CONTEXT_HITS = 20
-_EMBEDDER_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="memory-embed")
+_threads: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _embedder_threads() -> ThreadPoolExecutor:
+    """A small pool per process (a pool inherited through fork has no live threads)."""
+    global _threads
+    if _threads is None or _threads[0] != os.getpid():
+        _threads = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="memory-embed"))
+    return _threads[1]
 
 
 @dataclass(frozen=True)
@@ -78,15 +87,19 @@ def memory_search(
     pool = settings.MEMORY_SEARCH_CANDIDATES
     # The model embeds the query on another thread while PostgreSQL ranks the text
     # (torch and the database driver both release the GIL): ~10 ms saved per search.
-    embedding = _EMBEDDER_THREADS.submit(embed_query, query)
+    embedding = _embedder_threads().submit(embed_query, query)
     with transaction.atomic(), connection.cursor() as cursor:
         text_list = fulltext.text_candidates(cursor, scope, query, limit=pool)
         vector_list = sql.vector_candidates(
             cursor, scope, embedding.result(), limit=pool, ef_search=settings.MEMORY_HNSW_EF_SEARCH
         )
-        lists = {"vector": vector_list, "text": text_list}
-        candidates = fusion.rank_fusion(lists)
-        facts = sql.candidate_facts(cursor, scope, list(candidates))
+        facts = {item_id: fact for item_id, _, fact in (*vector_list, *text_list)}
+        candidates = fusion.rank_fusion(
+            {
+                "vector": [(item_id, value) for item_id, value, _ in vector_list],
+                "text": [(item_id, value) for item_id, value, _ in text_list],
+            }
+        )
         _apply_item_signals(candidates, facts, query, now)
         strongest = sorted(candidates.values(), key=lambda c: -c.score)[:CONTEXT_HITS]
         neighbours = sql.thread_neighbours(

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from assistant.models import ContextItem, Message
 from inference.tokens import estimate_tokens
-from memory.models import MemoryItem
+from memory.models import Kind, MemoryItem, SessionSummary
 from memory.retrieval import memory_search
 from memory.services.preferences import memory_is_active
 
@@ -70,7 +70,16 @@ def memory_context_build(*, answer: Message, question: str) -> MemoryContext:
             ContextItem(answer=answer, source=ContextItem.Source.PINNED, memory=item,
                         tag=memory_tag(item), signals=["pinned"], text=item.text)
         )  # fmt: skip
-    for hit in memory_search(owner=owner, query=question, limit=settings.MEMORY_RETRIEVE_K):
+    hits = memory_search(owner=owner, query=question, limit=settings.MEMORY_RETRIEVE_K)
+    if any(hit.item.kind == Kind.SUMMARY for hit in hits):
+        # This conversation's own summaries are already in its prompt (as history, or as
+        # the summary block when old turns are left out): don't inject them twice.
+        seen.update(
+            SessionSummary.objects.filter(conversation=conversation).values_list(
+                "memory_id", flat=True
+            )
+        )
+    for hit in hits:
         if hit.item.pk in seen:
             continue
         seen.add(hit.item.pk)

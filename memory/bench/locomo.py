@@ -14,7 +14,7 @@ import statistics
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,7 +100,7 @@ def load(path: Path) -> list[Conversation]:
     return conversations
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return 0.0
@@ -166,15 +166,9 @@ def _summary(conversations, ks, hits, latencies, ingest_s) -> dict[str, Any]:
             if hits[number]
         },
         "latency_ms": {
-            "p50": round(_percentile(latencies, 0.50), 2),
-            "p95": round(_percentile(latencies, 0.95), 2),
+            "p50": round(percentile(latencies, 0.50), 2),
+            "p95": round(percentile(latencies, 0.95), 2),
             "max": round(max(latencies, default=0.0), 2),
         },
         "ingest": {"seconds": round(ingest_s, 1), "turns_per_s": round(turns / ingest_s, 1)},
     }
-
-
-def iter_questions(conversations: list[Conversation]) -> Iterator[tuple[Conversation, Question]]:
-    for conv in conversations:
-        for question in conv.questions:
-            yield conv, question

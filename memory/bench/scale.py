@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from pgvector.psycopg import register_vector
@@ -26,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from memory.bench import synthetic
-from memory.bench.locomo import _percentile
+from memory.bench.locomo import percentile
 from memory.embedding import configured_model_name, embed_texts
 from memory.models import Actor, MemoryItem, MemoryRevision, Source
 from memory.retrieval import memory_search
@@ -181,6 +182,22 @@ def run(
             )
             cursor.execute("SELECT count(*) FROM " + MemoryItem._meta.db_table)
             result["table_rows"] = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT current_setting('shared_buffers'), "
+                "pg_size_pretty(pg_relation_size('memory_embedding_hnsw')), "
+                "pg_size_pretty(pg_relation_size('memory_owner_search_gin')), "
+                "pg_size_pretty(pg_relation_size(%s))",
+                [MemoryItem._meta.db_table],
+            )
+            shared, hnsw, gin, heap = cursor.fetchone()
+            result["postgres"] = {
+                "shared_buffers": shared,
+                "hnsw_index": hnsw,
+                "gin_index": gin,
+                "table": heap,
+                "candidates": settings.MEMORY_SEARCH_CANDIDATES,
+                "hnsw_ef_search": settings.MEMORY_HNSW_EF_SEARCH,
+            }
 
         asked = synthetic.questions(queries, seed=seed)
         for question in asked[:10]:  # warm caches
@@ -191,8 +208,8 @@ def run(
             memory_search(owner=owners[0], query=question, limit=10)
             latencies.append((time.perf_counter() - started) * 1000)
         result["latency_ms"] = {
-            "p50": round(_percentile(latencies, 0.5), 2),
-            "p95": round(_percentile(latencies, 0.95), 2),
+            "p50": round(percentile(latencies, 0.5), 2),
+            "p95": round(percentile(latencies, 0.95), 2),
             "mean": round(statistics.fmean(latencies), 2),
             "max": round(max(latencies), 2),
             "queries": len(latencies),
@@ -218,6 +235,10 @@ def print_report(console: Console, result: dict[str, Any]) -> None:
     latency = result["latency_ms"]
     table.add_row("memory_search p50", f"{latency['p50']} ms")
     table.add_row("memory_search p95", f"{latency['p95']} ms")
+    postgres = result["postgres"]
+    table.add_row(
+        "shared_buffers / HNSW index", f"{postgres['shared_buffers']} / {postgres['hnsw_index']}"
+    )
     console.print(table)
     console.print(
         f"Only {result['pool']['sentences']} distinct sentences were embedded for real; "

@@ -6,24 +6,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('memory', '0002_initial'),
+        ("memory", "0002_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MemorySettings',
+            name="MemorySettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('paused', models.BooleanField(default=False, help_text='While paused, memory is neither read into chats nor written.')),
-                ('auto_accept_extracted', models.BooleanField(default=False, help_text='Memories the assistant extracts go live at once instead of the review inbox.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='memory_settings', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "paused",
+                    models.BooleanField(
+                        default=False,
+                        help_text="While paused, memory is neither read into chats nor written.",
+                    ),
+                ),
+                (
+                    "auto_accept_extracted",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Memories the assistant extracts go live at once instead of the review inbox.",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memory_settings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'memory settings',
+                "verbose_name_plural": "memory settings",
             },
         ),
     ]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from memory.models import SEARCH_CONFIG
-from memory.search.sql import TABLE, Scope
+from memory.search.sql import FACT_COLUMNS, TABLE, Facts, Hit, Scope
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -155,17 +155,19 @@ def text_sql(scope: Scope, plan: TextPlan, *, limit: int) -> tuple[str, list]:
     row_cap = DF_CAP if plan.match_all else DF_CAP * len(plan.match)
     return (
         f"WITH q AS (SELECT * FROM unnest(%s::text[], %s::float8[]) AS q(lexeme, idf)), "
-        f"docs AS (SELECT m.id, m.search FROM {TABLE} m "
-        f"  WHERE {where} AND m.search @@ %s::tsquery LIMIT %s) "
-        f"SELECT d.id, sum(q.idf * (t.tf * (%s::float8 + 1)) / "
+        f"docs AS (SELECT m.id, m.search, {FACT_COLUMNS} FROM {TABLE} m "
+        f"  WHERE {where} AND m.search @@ %s::tsquery LIMIT %s), "
+        f"scored AS (SELECT d.id, sum(q.idf * (t.tf * (%s::float8 + 1)) / "
         f"  (t.tf + %s::float8 * (1 - %s::float8 + %s::float8 * length(d.search) / %s::float8))) "
-        f"AS score "
-        f"FROM docs d "
-        f"CROSS JOIN LATERAL (SELECT u.lexeme, "
-        f"  coalesce(array_length(u.positions, 1), 1)::float8 AS tf "
-        f"  FROM unnest(d.search) u) t "
-        f"JOIN q ON q.lexeme = t.lexeme "
-        f"GROUP BY d.id ORDER BY score DESC, d.id LIMIT %s",
+        f"  AS score FROM docs d "
+        f"  CROSS JOIN LATERAL (SELECT u.lexeme, "
+        f"    coalesce(array_length(u.positions, 1), 1)::float8 AS tf "
+        f"    FROM unnest(d.search) u) t "
+        f"  JOIN q ON q.lexeme = t.lexeme "
+        f"  GROUP BY d.id ORDER BY score DESC, d.id LIMIT %s) "
+        f"SELECT s.id, s.score, d.moment, d.pinned, d.thread_key, d.lexeme_count, d.text "
+        f"FROM scored s JOIN docs d USING (id) "
+        f"ORDER BY s.score DESC, s.id",
         [
             plan.terms,
             plan.weights,
@@ -182,10 +184,10 @@ def text_sql(scope: Scope, plan: TextPlan, *, limit: int) -> tuple[str, list]:
     )
 
 
-def text_candidates(cursor, scope: Scope, query: str, *, limit: int) -> list[tuple[int, float]]:
-    """(id, BM25 score), best first."""
+def text_candidates(cursor, scope: Scope, query: str, *, limit: int) -> list[Hit]:
+    """(id, BM25 score, facts), best first."""
     plan = text_plan(cursor, scope, query)
     if plan is None:
         return []
     cursor.execute(*text_sql(scope, plan, limit=limit))
-    return [(item_id, float(score)) for item_id, score in cursor.fetchall()]
+    return [(row[0], float(row[1]), Facts(*row[2:])) for row in cursor.fetchall()]

@@ -38,10 +38,30 @@ def vector_literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{value:.6g}" for value in vector.tolist()) + "]"
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What fusion needs to know about a candidate, read along with it."""
+
+    moment: object  # occurred_at, else created_at
+    pinned: bool
+    thread_key: str
+    lexeme_count: int
+    text: str
+
+
+# The columns behind Facts, in order (alias m).
+FACT_COLUMNS = (
+    "coalesce(m.occurred_at, m.created_at) AS moment, m.pinned, m.thread_key, "
+    "length(m.search) AS lexeme_count, m.text"
+)
+
+Hit = tuple[int, float, Facts]  # (id, raw score, facts)
+
+
 def vector_candidates(
     cursor, scope: Scope, vector: np.ndarray, *, limit: int, ef_search: int
-) -> list[tuple[int, float]]:
-    """(id, cosine similarity), best first, from the HNSW index.
+) -> list[Hit]:
+    """(id, cosine similarity, facts), best first, from the HNSW index.
 
     Iterative scans (pgvector 0.8) keep walking the graph until `limit` rows pass the
     owner filter, so one user among many still gets a full candidate list.
@@ -54,40 +74,18 @@ def vector_candidates(
     )
     cursor.execute(*vector_sql(scope, vector, limit=limit))
     rows = sorted(cursor.fetchall(), key=lambda row: row[1])  # relaxed order: re-sort
-    return [(item_id, 1.0 - float(distance)) for item_id, distance in rows]
+    return [(row[0], 1.0 - float(row[1]), Facts(*row[2:])) for row in rows]
 
 
 def vector_sql(scope: Scope, vector: np.ndarray, *, limit: int) -> tuple[str, list]:
     where, params = scope.where()
     literal = vector_literal(vector)
     return (
-        f"SELECT m.id, m.embedding <=> %s::vector AS distance FROM {TABLE} m "
+        f"SELECT m.id, m.embedding <=> %s::vector AS distance, {FACT_COLUMNS} FROM {TABLE} m "
         f"WHERE {where} AND m.embedding IS NOT NULL "
         f"ORDER BY m.embedding <=> %s::vector LIMIT %s",
         [literal, *params, literal, limit],
     )
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What fusion needs to know about a candidate, without loading the model."""
-
-    moment: object  # occurred_at, else created_at
-    pinned: bool
-    thread_key: str
-    lexeme_count: int
-    text: str
-
-
-def candidate_facts(cursor, scope: Scope, ids: list[int]) -> dict[int, Facts]:
-    if not ids:
-        return {}
-    cursor.execute(
-        f"SELECT m.id, coalesce(m.occurred_at, m.created_at), m.pinned, m.thread_key, "
-        f"length(m.search), m.text FROM {TABLE} m WHERE m.id = ANY(%s) AND m.owner_id = %s",
-        [ids, scope.owner_id],
-    )
-    return {row[0]: Facts(*row[1:]) for row in cursor.fetchall()}
 
 
 def thread_neighbours(

@@ -136,3 +136,33 @@ def test_inspector_proves_nothing_injected_when_paused(owner_client, owner, back
     text = owner_client.get(reverse("chat:context", args=[conversation.pk, answer.pk])).content
     assert b"Memory is paused" in text
     assert b"marine biologist" not in text
+
+
+def test_own_conversation_summary_is_not_injected_twice(owner, backend):
+    from django.utils import timezone
+
+    from memory.models import SessionSummary
+
+    def summarise(conversation, text):
+        item = memory_create(
+            owner=owner, text=text, kind="summary", source="extracted", actor="system"
+        )
+        now = timezone.now()
+        SessionSummary.objects.create(
+            owner=owner, conversation=conversation, memory=item, first_message_id=1,
+            last_message_id=2, message_count=2, started_at=now, ended_at=now,
+        )  # fmt: skip
+        return item
+
+    current = Conversation.objects.create(owner=owner)
+    earlier = Conversation.objects.create(owner=owner)
+    own = summarise(current, "We discussed the kitchen tiles and chose blue ceramic tiles.")
+    other = summarise(earlier, "Last week we decided the kitchen tiles should be blue ceramic.")
+
+    answer, _ = ask(owner, current, "What did we decide about the kitchen tiles?")
+
+    injected = set(
+        ContextItem.objects.filter(answer=answer, injected=True).values_list("memory_id", flat=True)
+    )
+    assert other.pk in injected
+    assert own.pk not in injected

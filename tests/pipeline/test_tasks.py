@@ -20,7 +20,7 @@ from assistant.tasks import conversation_summarise, retry_countdown
 from memory.models import SessionSummary, TaskRun
 from memory.services.preferences import memory_settings_update
 from memory.services.task_runs import task_run_create
-from tests.pipeline.conftest import KITCHEN, chat
+from tests.pipeline.conftest import KITCHEN, chat, say
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,15 @@ def test_the_sweep_finds_idle_and_long_conversations(owner, settings):
 
     assert due == {idle.pk, long.pk}
     assert busy.pk not in due
+
+
+def test_an_answer_being_written_is_not_due_yet(owner, settings):
+    settings.SUMMARY_EVERY_MESSAGES = 1
+    conversation = chat(owner, KITCHEN, days_ago=1)
+    last = conversation.messages.order_by("id").last()
+    Conversation.objects.filter(pk=conversation.pk).update(summarised_through=last.pk)
+    say(conversation, "assistant", "Thinking…", status="streaming")
+    assert not conversations_due().exists()
 
 
 def test_the_sweep_does_not_queue_a_conversation_twice(owner, django_capture_on_commit_callbacks):
