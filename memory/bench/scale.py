@@ -91,13 +91,14 @@ def _explain(owner, query: str) -> dict[str, str]:
     vector = embed_texts([query])[0]
     plans = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        sql.vector_candidates(cursor, scope, vector, limit=150, ef_search=200)  # SET LOCALs
-        statement, params = sql.vector_sql(scope, vector, limit=150)
+        pool, ef_search = settings.MEMORY_SEARCH_CANDIDATES, settings.MEMORY_HNSW_EF_SEARCH
+        sql.vector_candidates(cursor, scope, vector, limit=pool, ef_search=ef_search)  # SET LOCAL
+        statement, params = sql.vector_sql(scope, vector, limit=pool)
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
         plans["vector"] = _VECTOR.sub("'[…]'", "\n".join(row[0] for row in cursor.fetchall()))
         plan = fulltext.text_plan(cursor, scope, query)
         if plan is not None:
-            statement, params = fulltext.text_sql(scope, plan, limit=150)
+            statement, params = fulltext.text_sql(scope, plan, limit=pool)
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
             plans["text"] = "\n".join(row[0] for row in cursor.fetchall())
     return plans

@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from memory.events import memory_erased
 from memory.models import MemoryItem, MemoryRevision, Status
 from memory.services.items import memory_update, revision_build
 from memory.services.validation import clean_actor
@@ -80,6 +81,7 @@ def _redact(items: list[MemoryItem], *, actor: str, changed_by) -> None:
     """Erase the content of locked items and their revisions; one closing revision each."""
     now = timezone.now()
     ids = [item.pk for item in items]
+    texts = [text for item in items for text in (item.text, item.quote) if text]
     # Reasons too: they may quote the memory (an extraction's "why", a conversation title).
     MemoryRevision.objects.filter(item_id__in=ids).update(
         old_text=REDACTED, new_text=REDACTED, reason=REDACTED
@@ -109,6 +111,7 @@ def _redact(items: list[MemoryItem], *, actor: str, changed_by) -> None:
         )
         for item in items
     )
+    memory_erased.send(sender=MemoryItem, item_ids=ids, texts=texts)
 
 
 def memory_forget_permanently(*, item: MemoryItem, actor: str = "user", changed_by=None) -> None:

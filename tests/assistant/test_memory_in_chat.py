@@ -166,3 +166,20 @@ def test_own_conversation_summary_is_not_injected_twice(owner, backend):
     )
     assert other.pk in injected
     assert own.pk not in injected
+
+
+def test_forget_for_good_scrubs_the_answers_record(owner_client, owner, backend):
+    from memory.services.forget import memory_forget_permanently
+
+    item = remember(owner, "Olivia's bank PIN hint is her cat's birthday.")
+    conversation = Conversation.objects.create(owner=owner)
+    answer, _ = ask(owner, conversation, "What is my bank PIN hint about the cat?")
+    assert "cat's birthday" in str(answer.prompt_messages)
+
+    memory_forget_permanently(item=item, actor="user")
+
+    answer.refresh_from_db()
+    assert "cat's birthday" not in str(answer.prompt_messages)
+    assert ContextItem.objects.get(answer=answer, memory=item).text == "[forgotten]"
+    page = owner_client.get(reverse("chat:context", args=[conversation.pk, answer.pk]))
+    assert b"cat&#x27;s birthday" not in page.content and b"cat's birthday" not in page.content
