@@ -26,7 +26,9 @@ def message_get_for_user(*, user, conversation_id: int, message_id: int) -> Mess
 
 
 def _with_used_memories(messages: QuerySet[Message]) -> QuerySet[Message]:
-    used = ContextItem.objects.filter(injected=True, memory__isnull=False).select_related("memory")
+    used = ContextItem.objects.filter(
+        injected=True, memory__isnull=False, memory__redacted_at__isnull=True
+    ).select_related("memory")
     return messages.prefetch_related(Prefetch("context_items", queryset=used, to_attr="used"))
 
 
