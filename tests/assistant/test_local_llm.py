@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
-
-import httpx
 import pytest
 from django.urls import reverse
 
@@ -21,30 +16,17 @@ pytestmark = [pytest.mark.llm, pytest.mark.django_db]
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = embedded.llama_server_command(embedded.bundled_model_path(), port, n_ctx=2048)
-    # A file, not a pipe: llama.cpp logs a lot while loading and would block on a full pipe.
-    log_path = tmp_path_factory.mktemp("llama") / "server.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"llama.cpp server did not start: {log_path.read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield base_url
-    process.terminate()
-    process.wait(10)
-    log.close()
+    server = embedded.LocalLLMServer(
+        embedded.bundled_model_path(),
+        log_path=tmp_path_factory.mktemp("llama") / "server.log",
+        n_ctx=2048,
+    )
+    try:
+        yield server.start(timeout_s=120)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    finally:
+        server.stop()
 
 
 def test_real_model_answer_streams_through_the_view(llama_server, owner, settings):

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import statistics
-import subprocess
 import time
 from pathlib import Path
 from unittest import mock
 
-import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -47,12 +44,6 @@ from memory.services.preferences import memory_settings_update
 
 BENCH_USER = "bench-pipeline"
 TURN_SAMPLES = 40
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Command(BaseCommand):
@@ -87,8 +78,7 @@ class Command(BaseCommand):
         finally:
             get_user_model().objects.filter(username=BENCH_USER).delete()
             if llama is not None:
-                llama.terminate()
-                llama.wait(10)
+                llama.stop()
         report = {
             "benchmark": "pipeline",
             "machine": {**_machine(), "backend": backend_note, "model": config.model},
@@ -105,35 +95,21 @@ class Command(BaseCommand):
     # -- setup -------------------------------------------------------------------------
 
     def _backend(self):
-        """(process or None, MODEL_PROFILES for the run, a description)."""
+        """(LocalLLMServer or None, MODEL_PROFILES for the run, a description)."""
         profiles = {key: dict(value) for key, value in settings.MODEL_PROFILES.items()}
         if not settings.EMBEDDED_LLM:
             return None, profiles, "configured backend"
         model_path = settings.LOCAL_MODEL_PATH or embedded.bundled_model_path()
-        port = _free_port()
-        log_path = settings.DATA_DIR / "bench" / "llama-pipeline.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("wb") as log:  # a file, not a pipe: llama.cpp logs a lot
-            process = subprocess.Popen(
-                embedded.llama_server_command(model_path, port),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        base_url = f"http://127.0.0.1:{port}/v1"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise CommandError(f"llama.cpp did not start; see {log_path}")
-            time.sleep(0.5)
+        server = embedded.LocalLLMServer(
+            model_path, log_path=settings.DATA_DIR / "bench" / "llama-pipeline.log"
+        )
+        try:
+            base_url = server.start()
+        except RuntimeError as error:
+            raise CommandError(str(error)) from error
         for profile in profiles.values():
             profile.update(base_url=base_url, model=Path(model_path).stem)
-        return process, profiles, f"llama.cpp (llama-cpp-python) with {Path(model_path).name}"
+        return server, profiles, f"llama.cpp (llama-cpp-python) with {Path(model_path).name}"
 
     def _bench_user(self):
         User = get_user_model()
