@@ -14,6 +14,7 @@ from assistant import selectors
 from assistant.forms import MessageForm
 from assistant.profiles import profile_choices
 from assistant.services import conversations as services
+from memory.services.preferences import memory_is_active
 
 
 def _page_context(request: HttpRequest, conversation=None, form=None) -> dict:
@@ -27,6 +28,7 @@ def _page_context(request: HttpRequest, conversation=None, form=None) -> dict:
         "profiles": profile_choices(),
         "default_profile": settings.DEFAULT_MODEL_PROFILE,
         "max_chars": settings.MAX_MESSAGE_CHARS,
+        "memory_paused": not memory_is_active(owner=request.user),
     }
 
 

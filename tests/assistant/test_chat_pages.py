@@ -155,3 +155,11 @@ def test_unknown_conversation_is_404(owner_client):
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_sidebar_says_when_memory_is_paused(owner_client, owner):
+    from memory.services.preferences import memory_settings_update
+
+    assert b">paused</span>" not in owner_client.get(reverse("chat:home")).content
+    memory_settings_update(owner=owner, paused=True)
+    assert b">paused</span>" in owner_client.get(reverse("chat:home")).content
