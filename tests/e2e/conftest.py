@@ -23,6 +23,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+PASSWORD = "correct-horse-1"  # every browser-test persona's password
 SCREENSHOTS = Path(os.environ.get("ASSISTANT_DATA_DIR", "var")) / "screenshots"
 
 
@@ -69,3 +70,12 @@ def browser():
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def sign_in(page, server: str, username: str, *, path: str = "/") -> None:
+    """Open `path` as a signed-out user and sign in through the real login form."""
+    page.goto(f"{server}{path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()

@@ -6,6 +6,7 @@ import pytest
 
 from inference.testing import ScriptedBackend
 from tests.conftest import point_profiles_at
+from tests.e2e.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +30,7 @@ def thinking_reply(request):
 def olivia(transactional_db, django_user_model):
     # Created before the browser starts: Playwright's sync API runs an event loop, and
     # Django refuses ORM calls from a thread with a running loop.
-    return django_user_model.objects.create_user(username="olivia", password="correct-horse-1")
+    return django_user_model.objects.create_user(username="olivia", password=PASSWORD)
 
 
 @pytest.fixture
@@ -43,10 +44,7 @@ def slow_backend(settings):
 def test_sign_in_chat_stream_and_reload(olivia, asgi_server, slow_backend, browser, screenshot_dir):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
 
-    page.goto(f"{asgi_server}/")
-    page.fill("input[name=username]", "olivia")
-    page.fill("input[name=password]", "correct-horse-1")
-    page.click("button[type=submit]")
+    sign_in(page, asgi_server, "olivia")
     page.wait_for_selector("text=Start a conversation")
     page.screenshot(path=screenshot_dir / "home.png")
 
@@ -85,10 +83,7 @@ def test_sign_in_chat_stream_and_reload(olivia, asgi_server, slow_backend, brows
 def test_empty_and_over_long_messages_show_errors(olivia, asgi_server, backend, browser, settings):
     settings.MAX_MESSAGE_CHARS = 50
     page = browser.new_page()
-    page.goto(f"{asgi_server}/")
-    page.fill("input[name=username]", "olivia")
-    page.fill("input[name=password]", "correct-horse-1")
-    page.click("button[type=submit]")
+    sign_in(page, asgi_server, "olivia")
     page.click("button.profile-card[value=fast]")
 
     page.click("#composer button[type=submit]")
@@ -119,10 +114,7 @@ def test_answer_shows_used_memory_and_the_inspector(
     olivia_with_memory, asgi_server, backend, browser, screenshot_dir
 ):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"{asgi_server}/")
-    page.fill("input[name=username]", "olivia")
-    page.fill("input[name=password]", "correct-horse-1")
-    page.click("button[type=submit]")
+    sign_in(page, asgi_server, "olivia")
     page.click("button.profile-card[value=fast]")
     page.fill("#composer textarea", "Which snacks are risky for my peanut allergy?")
     page.keyboard.press("Enter")

@@ -8,10 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from memory.services import memory_create
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import sign_in as sign_in_at
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct-horse-1"
 LONG = (
     "Olivia's travel notes: prefers trains over planes for anything under six hours, "
     "always books a window seat, and keeps a list of bakeries per city — "
@@ -61,10 +62,7 @@ def newcomer(transactional_db, django_user_model):
 
 
 def sign_in(page, server: str, username: str) -> None:
-    page.goto(f"{server}/memory/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_at(page, server, username, path="/memory/")
     page.wait_for_selector("h1.memory-title")
 
 

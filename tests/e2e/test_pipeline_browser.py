@@ -12,7 +12,8 @@ from django.utils import timezone
 from memory.models import TaskRun
 from memory.services import memory_create
 from memory.services.task_runs import task_run_create
-from tests.e2e.test_memory_browser import PASSWORD, sign_in
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.test_memory_browser import sign_in
 
 pytestmark = pytest.mark.e2e
 
