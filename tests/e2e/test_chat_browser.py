@@ -134,3 +134,23 @@ def test_answer_shows_used_memory_and_the_inspector(
     chip.click()
     page.wait_for_url(f"**/memory/{olivia_with_memory.pk}/")
     assert "allergic to peanuts" in page.content()
+
+
+def test_backend_down_shows_the_error_keeps_the_message_and_offers_retry(
+    olivia, asgi_server, dead_backend_url, browser, screenshot_dir
+):
+    long_word = "supercalifragilistic" * 12  # no spaces: must wrap, not overflow
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    sign_in(page, asgi_server, "olivia")
+    page.click("button.profile-card[value=fast]")
+    page.fill("#composer textarea", f"Does this wrap? {long_word}")
+    page.keyboard.press("Enter")
+
+    alert = page.locator(".msg-assistant .alert-error")
+    alert.wait_for(timeout=15_000)
+    assert dead_backend_url in alert.inner_text()
+    assert page.locator(".msg-assistant button", has_text="Retry").count() == 1
+    assert long_word in page.locator(".msg-user .bubble").inner_text()
+    # Nothing is wider than the phone screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=screenshot_dir / "backend-down-phone.png")
