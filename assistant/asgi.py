@@ -1,9 +1,25 @@
 """ASGI entry point (uvicorn assistant.asgi:application): needed for streaming answers."""
 
+import logging
 import os
+import threading
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assistant.settings")
 
 application = get_asgi_application()
+
+
+def _warm_up_embedder() -> None:
+    # The embedding model takes seconds to load; load it now, in the background, so the
+    # first chat turn that searches memory does not pay for it.
+    try:
+        from memory.embedding import embed_query
+
+        embed_query("warm up")
+    except Exception:  # the turn will load it (and report any error) itself
+        logging.getLogger(__name__).warning("Embedding model warm-up failed", exc_info=True)
+
+
+threading.Thread(target=_warm_up_embedder, name="embedder-warm-up", daemon=True).start()
