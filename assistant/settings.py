@@ -179,12 +179,18 @@ MODEL_PROFILES = {
         thinking=False,
     ),
 }
-DEFAULT_MODEL_PROFILE = env_str("DEFAULT_MODEL_PROFILE", "fast")
-if DEFAULT_MODEL_PROFILE not in MODEL_PROFILES:
-    raise ImproperlyConfigured(
-        f"DEFAULT_MODEL_PROFILE={DEFAULT_MODEL_PROFILE!r} is not a profile; "
-        f"use one of {', '.join(MODEL_PROFILES)}."
-    )
+
+
+def _profile_name(variable: str, default: str) -> str:
+    name = env_str(variable, default)
+    if name not in MODEL_PROFILES:
+        raise ImproperlyConfigured(
+            f"{variable}={name!r} is not a profile; use one of {', '.join(MODEL_PROFILES)}."
+        )
+    return name
+
+
+DEFAULT_MODEL_PROFILE = _profile_name("DEFAULT_MODEL_PROFILE", "fast")
 
 # --- Chat -----------------------------------------------------------------------------
 MAX_MESSAGE_CHARS = env_int("MAX_MESSAGE_CHARS", 32000, minimum=1)
@@ -282,12 +288,7 @@ if not MEMORY_RELATED_SIMILARITY <= MEMORY_DUPLICATE_SIMILARITY <= 1.0:
     raise ImproperlyConfigured(
         "Need MEMORY_RELATED_SIMILARITY <= MEMORY_DUPLICATE_SIMILARITY <= 1, e.g. 0.6 and 0.92."
     )
-BACKGROUND_MODEL_PROFILE = env_str("BACKGROUND_MODEL_PROFILE", "fast")
-if BACKGROUND_MODEL_PROFILE not in MODEL_PROFILES:
-    raise ImproperlyConfigured(
-        f"BACKGROUND_MODEL_PROFILE={BACKGROUND_MODEL_PROFILE!r} is not a profile; "
-        f"use one of {', '.join(MODEL_PROFILES)}."
-    )
+BACKGROUND_MODEL_PROFILE = _profile_name("BACKGROUND_MODEL_PROFILE", "fast")
 # Redis redelivers a task whose worker died (acks_late) after this many seconds; keep it
 # above the longest retry countdown.
 CELERY_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 3600, minimum=1)
