@@ -23,7 +23,7 @@ import openai
 from openai import AsyncOpenAI, OpenAI
 
 from .config import BackendConfig
-from .errors import InferenceError, error_from_exception
+from .errors import InferenceError, error_from_exception, incomplete_stream_error
 from .events import ContentDelta, Done, ReasoningDelta, StreamError, StreamEvent, Usage
 from .reasoning import ThinkTagSplitter, split_reasoning
 from .tokens import estimate_message_tokens, estimate_tokens
@@ -143,20 +143,32 @@ async def _open_stream(
     return await stack.enter_async_context(create(**_request_kwargs(config, messages, stream=True)))
 
 
-async def _sse_chunks(response: Any) -> AsyncIterator[dict[str, Any]]:
-    """The JSON chunks of an OpenAI-style SSE body, until [DONE]."""
-    async for line in response.iter_lines():
-        if not line.startswith("data:"):
-            continue  # blank separators, comments, event names
-        data = line[5:].strip()
-        if data == "[DONE]":
-            return
-        chunk = json.loads(data)
-        if isinstance(chunk, dict) and chunk.get("error"):
-            error = chunk["error"]
-            message = error.get("message") if isinstance(error, dict) else str(error)
-            raise openai.APIError(str(message), response.http_request, body=chunk)
-        yield chunk
+class _SseBody:
+    """The JSON chunks of an OpenAI-style SSE body, until [DONE].
+
+    `done` says whether [DONE] arrived: a body that merely stops (a proxy or a crashed
+    server closing it cleanly) looks the same to the transport as a finished one."""
+
+    __slots__ = ("done", "response")
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+        self.done = False
+
+    async def chunks(self) -> AsyncIterator[dict[str, Any]]:
+        async for line in self.response.iter_lines():
+            if not line.startswith("data:"):
+                continue  # blank separators, comments, event names
+            data = line[5:].strip()
+            if data == "[DONE]":
+                self.done = True
+                return
+            chunk = json.loads(data)
+            if isinstance(chunk, dict) and chunk.get("error"):
+                error = chunk["error"]
+                message = error.get("message") if isinstance(error, dict) else str(error)
+                raise openai.APIError(str(message), self.response.http_request, body=chunk)
+            yield chunk
 
 
 # -- streaming ----------------------------------------------------------------------
@@ -169,7 +181,8 @@ async def stream_chat(
 
     Yields ReasoningDelta/ContentDelta as they arrive, Usage when the server reports it
     (the last one wins), then Done — or a single StreamError and nothing after it.
-    Deltas yielded before an error stay valid (partial answer).
+    Deltas yielded before an error stay valid (partial answer). A body that ends with
+    neither [DONE] nor a finish_reason is an error: the answer may be cut short.
     """
     client = client or get_async_client(config)
     splitter = ThinkTagSplitter(starts_open=config.reasoning_starts_open)
@@ -184,8 +197,9 @@ async def stream_chat(
             yield error_from_exception(exc, config).to_event()
             return
 
+        body = _SseBody(response)
         try:
-            async for chunk in _sse_chunks(response):
+            async for chunk in body.chunks():
                 pending: list[StreamEvent] = []
                 for choice in chunk.get("choices") or ():
                     finish_reason = choice.get("finish_reason") or finish_reason
@@ -220,20 +234,30 @@ async def stream_chat(
             yield error_from_exception(exc, config, mid_stream=True).to_event()
             return
 
+    if not separate_reasoning:
+        for event in splitter.finish():
+            saw_content |= isinstance(event, ContentDelta)
+            yield event
+    if not body.done and finish_reason is None:
+        # Cut off without a word: keep what arrived (yielded above), never promote it.
+        yield incomplete_stream_error(config).to_event()
+        return
     if separate_reasoning:
         # A reasoning parser that never saw "</think>" files the whole reply as
         # reasoning; if the model stopped normally without content, that was the answer.
         reasoning_was_answer = saw_reasoning and not saw_content and finish_reason == "stop"
     else:
-        for event in splitter.finish():
-            saw_content |= isinstance(event, ContentDelta)
-            yield event
-        # Truncated thinking ("length") is not an answer, whatever the tags say.
-        reasoning_was_answer = splitter.ended_in_implicit_reasoning and finish_reason != "length"
+        # Truncated thinking ("length") or a missing finish_reason is not an answer,
+        # whatever the tags say.
+        reasoning_was_answer = splitter.ended_in_implicit_reasoning and finish_reason not in (
+            None,
+            "length",
+        )
     yield Done(
         finish_reason=finish_reason,
         reasoning_was_answer=reasoning_was_answer and not saw_content,
         leading_content_was_reasoning=splitter.stray_close_seen,
+        saw_done_marker=body.done,
     )
 
 

@@ -110,6 +110,18 @@ def error_from_exception(
     )
 
 
+def incomplete_stream_error(config: BackendConfig) -> InferenceError:
+    """The body ended cleanly but without [DONE] or a finish_reason (a proxy or a crashed
+    server closing it): the answer may be incomplete, and trying again can help."""
+    server = config.describe()
+    return InferenceError(
+        f"{server[0].upper()}{server[1:]} ended the stream without finishing the answer "
+        "(no finish reason and no [DONE]); it may be incomplete.",
+        "protocol",
+        True,
+    )
+
+
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = exc

@@ -56,11 +56,15 @@ class Done:
     parser that never saw "</think>"); callers should show the reasoning as the answer.
     leading_content_was_reasoning: a "</think>" arrived without an opening tag, so the
     content streamed before it was in fact reasoning; callers may re-label it.
+    finish_reason: why the model stopped ("stop", "length", ...); None when the server
+    sent [DONE] without one. saw_done_marker: whether [DONE] arrived. A stream with
+    neither ends in a StreamError instead.
     """
 
     finish_reason: str | None
     reasoning_was_answer: bool = False
     leading_content_was_reasoning: bool = False
+    saw_done_marker: bool = True
 
 
 StreamEvent: TypeAlias = ReasoningDelta | ContentDelta | Usage | StreamError | Done

@@ -10,7 +10,10 @@ A reply is a list of chunk specs:
     ("sleep", seconds)        pause; leading sleeps happen before the response headers
     ("status", code[, body])  answer with an HTTP error instead (only before any delta)
     ("drop",)                 close the connection without finishing the stream
-    ("finish", reason)        finish_reason of the final chunk (default "stop")
+    ("finish", reason)        finish_reason of the final chunk (default "stop"; None: null)
+    ("eof",)                  end the body cleanly here: no final chunk, no [DONE]
+                              (a proxy or a crashed server closing the stream)
+    ("no_done",)              finish normally but leave out the closing [DONE]
     ("usage", prompt, completion)  override the reported token counts
     ("raw", text)             write text into the SSE body as-is (malformed-data tests)
 A plain string, as a reply or as a spec, is shorthand for {"content": string}.
@@ -79,6 +82,8 @@ class ScriptedBackend:
 
     requests: the chat completion requests received, in arrival order (RecordedRequest;
     request["messages"] reads the JSON body). GET /models calls only bump models_requests.
+    in_flight / max_in_flight: chat requests being answered now / at most at once, as
+    the server saw them (proves concurrency without timing the client).
     """
 
     responder: Responder = default_responder
@@ -88,6 +93,8 @@ class ScriptedBackend:
     host: str = "127.0.0.1"
     requests: list[RecordedRequest] = field(default_factory=list)
     models_requests: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     def __post_init__(self) -> None:
         self._queue: deque[Reply] = deque()
@@ -110,6 +117,7 @@ class ScriptedBackend:
             self._queue.clear()
             self.requests.clear()
             self.models_requests = 0
+            self.max_in_flight = self.in_flight
 
     @property
     def port(self) -> int:
@@ -204,7 +212,12 @@ class ScriptedBackend:
             data = [{"id": self.model, "object": "model", "created": 0, "owned_by": "scripted"}]
             await _send_json(writer, 200, {"object": "list", "data": data})
         elif request.method == "POST" and request.path.endswith("/chat/completions"):
-            await self._chat(request, writer)
+            self.in_flight += 1  # only the server loop's thread touches these
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                await self._chat(request, writer)
+            finally:
+                self.in_flight -= 1
         else:
             await _send_json(writer, 404, _error_body(f"No route for {request.path}"))
 
@@ -283,10 +296,16 @@ class ScriptedBackend:
             return json.dumps({**base, "choices": [body]})
 
         await send_event(choice({"role": "assistant", "content": ""}))  # as vLLM does
-        finish, usage, texts = "stop", None, []
+        finish, usage, texts, send_done = "stop", None, [], True
         for spec in specs:
             action = _action(spec)
-            if action == "delta":
+            if action == "eof":
+                writer.write(b"0\r\n\r\n")
+                await writer.drain()
+                return
+            if action == "no_done":
+                send_done = False
+            elif action == "delta":
                 if self.chunk_delay_s:
                     await asyncio.sleep(self.chunk_delay_s)
                 await send_event(choice(spec))
@@ -310,7 +329,8 @@ class ScriptedBackend:
         if (payload.get("stream_options") or {}).get("include_usage"):
             usage = usage or _usage_counts(payload, texts)
             await send_event(json.dumps({**base, "choices": [], "usage": _usage(*usage)}))
-        await send_event("[DONE]")
+        if send_done:
+            await send_event("[DONE]")
         writer.write(b"0\r\n\r\n")
         await writer.drain()
 
@@ -335,7 +355,7 @@ class ScriptedBackend:
                 finish = spec[1]
             elif action == "usage":
                 usage = (spec[1], spec[2])
-            elif action in ("drop", "status"):
+            elif action in ("drop", "status", "eof"):
                 raise _Dropped
         message = {"role": "assistant", "content": fields.pop("content", ""), **fields}
         usage = usage or _usage_counts(payload, [*fields.values(), message["content"]])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -205,12 +204,12 @@ def test_hundred_concurrent_streams(config) -> None:
         async def run() -> list[list[StreamEvent]]:
             return await asyncio.gather(*(one() for _ in range(100)))
 
-        started = time.monotonic()
         results = asyncio.run(run())
-        elapsed = time.monotonic() - started
         assert all(texts(events) == ("", DEFAULT_ANSWER) for events in results)
         assert len(backend.requests) == 100
-        assert elapsed < 10  # concurrent, not 100 x 50 ms in sequence plus slack
+        # Concurrent, not one after another: the server itself saw many requests open at
+        # once (each takes 5 x 10 ms; in sequence this would be 1). No wall-clock bound.
+        assert backend.max_in_flight >= 10, backend.max_in_flight
 
 
 def test_async_clients_are_cached_per_event_loop(config) -> None:
