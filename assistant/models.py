@@ -91,6 +91,14 @@ class Message(models.Model):
     memory_note = models.CharField(
         max_length=200, blank=True, help_text="Why no memory was used (incognito, paused)."
     )
+    finish_reason = models.CharField(
+        max_length=32, blank=True, help_text="Why the model stopped: stop, length, ..."
+    )
+    continues_previous = models.BooleanField(
+        default=False, help_text="Continues the answer before it, which was cut off."
+    )
+    # Written with every flush of a streaming answer; a stale one has lost its producer.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -99,6 +107,14 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["conversation", "created_at"])]
+        constraints = [
+            # Two quick clicks on Send or Regenerate must not start two answers.
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=models.Q(role="assistant", status__in=["pending", "streaming"]),
+                name="one_open_answer_per_conversation",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.role} #{self.pk}"
@@ -118,6 +134,11 @@ class Message(models.Model):
             self.Status.ERROR,
             self.Status.CANCELLED,
         )
+
+    @property
+    def cut_off(self) -> bool:
+        """Finished because it hit the length limit, not because it was done."""
+        return self.status == self.Status.COMPLETE and self.finish_reason == "length"
 
     @property
     def reasoning_seconds(self) -> int:

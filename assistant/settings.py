@@ -196,6 +196,13 @@ DEFAULT_MODEL_PROFILE = _profile_name("DEFAULT_MODEL_PROFILE", "fast")
 MAX_MESSAGE_CHARS = env_int("MAX_MESSAGE_CHARS", 32000, minimum=1)
 CHAT_HISTORY_MAX_MESSAGES = env_int("CHAT_HISTORY_MAX_MESSAGES", 40, minimum=2)
 CHAT_HISTORY_TOKEN_BUDGET = env_int("CHAT_HISTORY_TOKEN_BUDGET", 6000, minimum=100)
+# Answers one user may have pending or streaming at once (across conversations).
+CHAT_MAX_CONCURRENT_STREAMS = env_int("CHAT_MAX_CONCURRENT_STREAMS", 4, minimum=1)
+# A ": ping" comment on an idle answer stream this often (proxies cut idle streams at 60 s).
+CHAT_SSE_PING_S = env_float("CHAT_SSE_PING_S", 15.0, minimum=0.1)
+# A streaming answer whose heartbeat (written every flush, ~0.5 s) is older than this has
+# lost its producer; beat closes it as failed, and Stop or Regenerate may close it.
+CHAT_STREAM_STALE_S = env_int("CHAT_STREAM_STALE_S", 120, minimum=10)
 
 # --- Accounts, static, i18n ------------------------------------------------------------
 LOGIN_URL = "login"
@@ -300,5 +307,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SUMMARY_SWEEP_INTERVAL_S),
         # A sweep that waited longer than an interval is stale: the next one replaces it.
         "options": {"expires": float(SUMMARY_SWEEP_INTERVAL_S)},
+    },
+    "close-stale-answers": {
+        "task": "assistant.tasks.answers_close_stale",
+        "schedule": float(min(60, CHAT_STREAM_STALE_S)),
+        "options": {"expires": float(min(60, CHAT_STREAM_STALE_S))},
     },
 }

@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 
 from assistant.models import Conversation
-from assistant.services import pipeline_schedule
+from assistant.services import pipeline_schedule, recovery
 from assistant.services.pipeline import (
     conversation_pipeline_run,
     conversation_summary_failed,
@@ -62,3 +62,9 @@ def conversation_summarise(self, conversation_id: int) -> dict:
 def conversations_sweep() -> dict:
     """Every SUMMARY_SWEEP_INTERVAL_S (beat): enqueue conversations that are due."""
     return pipeline_schedule.conversations_sweep().as_dict()
+
+
+@shared_task(name="assistant.tasks.answers_close_stale", ignore_result=True)
+def answers_close_stale() -> dict:
+    """Every minute (beat): close answers whose stream stopped beating (recovery.py)."""
+    return {"closed": recovery.answers_close_stale()}

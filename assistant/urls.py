@@ -24,6 +24,11 @@ chat_patterns = (
             name="regenerate",
         ),
         path(
+            "c/<int:conversation_id>/m/<int:message_id>/continue",
+            chat.message_continue,
+            name="continue",
+        ),
+        path(
             "c/<int:conversation_id>/m/<int:message_id>/remember",
             turn_tools.message_remember_view,
             name="remember",

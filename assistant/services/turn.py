@@ -1,18 +1,22 @@
 """Runs one assistant answer: claim it, stream from the backend, persist as it arrives.
 
 The view turns the yielded (kind, text) pairs into SSE frames. Whatever happens
-(backend down, timeout, user stop, browser gone) the partial answer and the reason
-are saved, and the user's message was saved before this ever ran.
+(backend down, timeout, user stop, browser gone, a failure of our own between the claim
+and the last token) the partial answer and the reason are saved, and the user's message
+was saved before this ever ran. Every flush also writes `heartbeat_at`: if even saving
+the failure fails, beat closes the answer once the heartbeat goes stale (recovery.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils import timezone
 
 from assistant.db import db_async
@@ -31,6 +35,11 @@ from inference import (
 
 FLUSH_EVERY_S = 0.5
 _END = object()
+_OPEN = Message.Status.STREAMING
+# Tasks that close an answer after the browser left mid-claim (kept referenced until done).
+_closers: set[asyncio.Task] = set()
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,11 +75,19 @@ class AnswerRecorder:
         return {"content": "".join(self.content), "reasoning": "".join(self.reasoning)}
 
     async def flush(self) -> bool:
-        """Save progress; returns True when the user asked to stop."""
+        """Save progress and the heartbeat; True when the user asked to stop (or the
+        answer was closed elsewhere, e.g. Stop on an answer that looked stale)."""
         self.last_flush = time.monotonic()
         return await _save_progress(self.message_id, self.fields())
 
-    async def finish(self, status: str, *, error: str = "", answer_was_reasoning=False) -> None:
+    async def finish(
+        self,
+        status: str,
+        *,
+        error: str = "",
+        answer_was_reasoning: bool = False,
+        finish_reason: str | None = None,
+    ) -> None:
         data = self.fields()
         if answer_was_reasoning:
             # The model answered without thinking: what streamed as reasoning is the answer.
@@ -83,6 +100,7 @@ class AnswerRecorder:
             **data,
             status=status,
             error=error,
+            finish_reason=finish_reason or "",
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
             ttft_ms=self._ms(self.started, self.first_token_at),
@@ -96,30 +114,73 @@ class AnswerRecorder:
 
 @db_async
 def _save_progress(message_id: int, fields: dict) -> bool:
-    Message.objects.filter(pk=message_id).update(**fields)
-    return bool(
-        Message.objects.filter(pk=message_id).values_list("cancel_requested", flat=True).first()
+    # One statement: a row no longer streaming without a stop request was closed
+    # elsewhere; either way the stream stops (finish() then writes the final text).
+    saved = Message.objects.filter(pk=message_id, status=_OPEN, cancel_requested=False).update(
+        **fields, heartbeat_at=timezone.now()
     )
+    return not saved
 
 
 @db_async
 def _update(message_id: int, **fields) -> None:
-    Message.objects.filter(pk=message_id).update(**fields)
+    # Only an answer still open is closed: never overwrite one beat or Stop closed.
+    Message.objects.filter(pk=message_id, status=_OPEN).update(**fields)
+
+
+def _failure_text(exc: BaseException) -> str:
+    return f"Something went wrong on our side while writing this answer ({type(exc).__name__})."
 
 
 @db_async
 def _start(message_id: int) -> tuple[BackendConfig, list[dict[str, str]]] | None:
     """Claim a pending answer atomically (a second connection gets None) and build its
-    prompt, in one trip to the database thread."""
+    prompt, in one trip to the database thread. A failure after the claim (embedding,
+    database) closes the answer as failed instead of leaving it streaming."""
     claimed = Message.objects.filter(
         pk=message_id, status=Message.Status.PENDING, cancel_requested=False
-    ).update(status=Message.Status.STREAMING)
+    ).update(status=_OPEN, heartbeat_at=timezone.now())
     if not claimed:
         return None
-    message = Message.objects.select_related("conversation__owner").get(pk=message_id)
-    backend = backend_for_profile(message.profile or message.conversation.profile)
-    prompt = turn_prompt_prepare(answer=message, model=backend.model, backend_url=backend.base_url)
+    try:
+        message = Message.objects.select_related("conversation__owner").get(pk=message_id)
+        backend = backend_for_profile(message.profile or message.conversation.profile)
+        prompt = turn_prompt_prepare(
+            answer=message, model=backend.model, backend_url=backend.base_url
+        )
+    except Exception as exc:
+        logger.exception("Preparing answer %s failed", message_id)
+        with contextlib.suppress(Exception):  # if this fails too, beat closes it later
+            Message.objects.filter(pk=message_id, status=_OPEN).update(
+                status=Message.Status.ERROR, error=_failure_text(exc), finished_at=timezone.now()
+            )
+        return None
     return backend, prompt.messages
+
+
+async def _close_after_start(start: asyncio.Future, message_id: int) -> None:
+    """The browser left while the answer was being claimed: once the claim is through,
+    close the answer (nothing will stream it) instead of leaving it streaming."""
+    with contextlib.suppress(Exception):
+        if await start is not None:
+            await _update(
+                message_id,
+                status=Message.Status.CANCELLED,
+                error="The connection closed before the answer started.",
+                finished_at=timezone.now(),
+            )
+
+
+async def _claim(message_id: int) -> tuple[BackendConfig, list[dict[str, str]]] | None:
+    start = asyncio.ensure_future(_start(message_id))
+    try:
+        # Shielded: a cancel (browser gone) must not orphan the claim in its thread.
+        return await asyncio.shield(start)
+    except BaseException:
+        closer = asyncio.ensure_future(_close_after_start(start, message_id))
+        _closers.add(closer)
+        closer.add_done_callback(_closers.discard)
+        raise
 
 
 async def _pump(events: AsyncIterator, queue: asyncio.Queue) -> None:
@@ -150,53 +211,84 @@ def _coalesce(events: list) -> list:
 
 
 async def answer_stream(*, message_id: int) -> AsyncIterator[tuple[str, str]]:
-    """Produce the answer for a pending message, yielding ("reasoning"|"content", text).
+    """Produce the answer for a pending message, yielding ("reasoning"|"content", text),
+    and ("ping", "") when nothing was sent for CHAT_SSE_PING_S.
 
     Yields nothing if the message is not pending (already answered, or being answered
     by another connection): the caller then renders its current state."""
-    started = await _start(message_id)
+    started = await _claim(message_id)
     if started is None:
         return
     backend, prompt = started
     recorder = AnswerRecorder(message_id=message_id)
-    recorder.last_flush = recorder.started
+    recorder.last_flush = last_sent = recorder.started
+    ping_every = settings.CHAT_SSE_PING_S
     queue: asyncio.Queue = asyncio.Queue()
     producer = asyncio.create_task(_pump(stream_chat(backend, prompt), queue))
-    outcome: tuple[str, str, bool] | None = None
+    outcome: tuple[str, str, bool, str | None] | None = None
     try:
         while outcome is None:
             try:
                 events = _drain(queue, await asyncio.wait_for(queue.get(), FLUSH_EVERY_S))
             except TimeoutError:
                 events = []
+            sent = False
             for event in _coalesce(events):
                 if isinstance(event, ReasoningDelta | ContentDelta):
                     recorder.add(event)
                     kind = "reasoning" if isinstance(event, ReasoningDelta) else "content"
                     yield (kind, event.text)
+                    sent = True
                 elif isinstance(event, Usage):
                     recorder.prompt_tokens = event.prompt_tokens
                     recorder.completion_tokens = event.completion_tokens
                 elif isinstance(event, StreamError):
-                    outcome = (Message.Status.ERROR, event.message, False)
+                    outcome = (Message.Status.ERROR, event.message, False, None)
                 elif isinstance(event, Done):
-                    outcome = (Message.Status.COMPLETE, "", event.reasoning_was_answer)
+                    promote = event.reasoning_was_answer
+                    outcome = (Message.Status.COMPLETE, "", promote, event.finish_reason)
                 elif event is _END:
-                    outcome = (Message.Status.ERROR, "The model stream ended unexpectedly.", False)
-            due = outcome is None and time.monotonic() - recorder.last_flush >= FLUSH_EVERY_S
+                    error = "The model stream ended unexpectedly."
+                    outcome = (Message.Status.ERROR, error, False, None)
+            now = time.monotonic()
+            if sent:
+                last_sent = now
+            elif outcome is None and now - last_sent >= ping_every:
+                # Waiting for the first token (or a long pause): proxies cut streams
+                # that stay silent for a minute.
+                last_sent = now
+                yield ("ping", "")
+            due = outcome is None and now - recorder.last_flush >= FLUSH_EVERY_S
             if due and await recorder.flush():
-                outcome = (Message.Status.CANCELLED, "Stopped by you.", False)
+                outcome = (Message.Status.CANCELLED, "Stopped by you.", False, None)
     except (asyncio.CancelledError, GeneratorExit):
         # The browser went away: keep what we have, say why, and stop the backend.
         producer.cancel()
-        await recorder.finish(
-            Message.Status.CANCELLED, error="The connection closed before the answer finished."
-        )
+        try:
+            await recorder.finish(
+                Message.Status.CANCELLED,
+                error="The connection closed before the answer finished.",
+            )
+        except Exception:
+            logger.exception("Saving stopped answer %s failed; beat will close it", message_id)
         raise
+    except Exception as exc:
+        # Our own failure mid-stream (e.g. the database during a flush): never leave the
+        # answer streaming. If the database is still away, beat closes it later.
+        logger.exception("Streaming answer %s failed", message_id)
+        outcome = (Message.Status.ERROR, _failure_text(exc), False, None)
     finally:
         if not producer.done():
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await producer
-    status, error, answer_was_reasoning = outcome
-    await recorder.finish(status, error=error, answer_was_reasoning=answer_was_reasoning)
+    status, error, answer_was_reasoning, finish_reason = outcome
+    try:
+        await recorder.finish(
+            status,
+            error=error,
+            answer_was_reasoning=answer_was_reasoning,
+            finish_reason=finish_reason,
+        )
+    except Exception:
+        logger.exception("Saving the end of answer %s failed; beat will close it", message_id)

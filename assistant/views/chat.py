@@ -96,14 +96,19 @@ def message_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
         user=request.user, conversation_id=conversation_id
     )
     form = MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            user_message, answer = services.message_send(
+                conversation=conversation, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:  # an answer is still open, or too many are
+            form.add_error("text", error)
     if not form.is_valid():
+        # The text stays in the composer: nothing was saved, nothing is lost.
         response = render(
             request, "assistant/chat.html#composer-errors", {"form": form}, status=200
         )
         return retarget(response, "#composer-errors") if request.htmx else response
-    user_message, answer = services.message_send(
-        conversation=conversation, text=form.cleaned_data["text"]
-    )
     if not request.htmx:
         return redirect("chat:conversation", conversation_id=conversation.pk)
     response = render(
@@ -133,6 +138,24 @@ def message_regenerate(request: HttpRequest, conversation_id: int, message_id: i
     )
     try:
         new_answer = services.message_regenerate(answer=answer)
+    except ValidationError as error:
+        return HttpResponse(error.messages[0], status=409)  # chat.js shows the reason
+    return render(
+        request,
+        "assistant/chat.html#message",
+        {"conversation": answer.conversation, "message": new_answer},
+    )
+
+
+@login_required
+@require_POST
+def message_continue(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """A new answer after one cut off at the length limit, carrying on where it stopped."""
+    answer = selectors.message_get_for_user(
+        user=request.user, conversation_id=conversation_id, message_id=message_id
+    )
+    try:
+        new_answer = services.message_continue(answer=answer)
     except ValidationError as error:
         return HttpResponse(error.messages[0], status=409)
     return render(

@@ -1,12 +1,15 @@
 """The answer stream: Server-Sent Events consumed by htmx's SSE extension.
 
 Frames: `reasoning` and `content` carry escaped text appended to the live message;
-`done` carries the finished message's HTML, which replaces the live one.
+`done` carries the finished message's HTML, which replaces the live one. A `: ping`
+comment goes out while the stream is silent (waiting for the first token), so proxies
+that cut idle streams keep it open.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
@@ -17,10 +20,18 @@ from assistant.db import db_async
 from assistant.models import Message
 from assistant.services.turn import answer_stream
 
+PING = b": ping\n\n"
+
 
 def sse_frame(event: str, data: str) -> bytes:
-    # Each line of data gets its own `data:` field; the browser joins them with "\n".
-    lines = data.split("\n")
+    """One SSE event. Each line of data gets its own `data:` field, split the way SSE
+    parsers split (a bare "\r" ends a line too, so it must never reach the wire inside
+    a field); the browser joins them with "\n"."""
+    if "\n" not in data and "\r" not in data:  # the common case: one token, one line
+        return f"event: {event}\ndata: {data}\n\n".encode()
+    lines = data.splitlines()
+    if data[-1] in "\r\n":
+        lines.append("")  # keep a trailing line break
     return (f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n").encode()
 
 
@@ -36,8 +47,11 @@ def _render_final(message_id: int) -> str:
 async def _frames(message_id: int) -> AsyncIterator[bytes]:
     # A comment first: proxies and the browser see the stream open straight away.
     yield b": stream open\n\n"
-    async for kind, text in answer_stream(message_id=message_id):
-        yield sse_frame(kind, escape(text))
+    # aclosing: when the browser leaves, the answer stream is closed (and saves why) now,
+    # not whenever the garbage collector gets to it.
+    async with aclosing(answer_stream(message_id=message_id)) as events:
+        async for kind, text in events:
+            yield PING if kind == "ping" else sse_frame(kind, escape(text))
     yield sse_frame("done", await _render_final(message_id))
 
 

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management.base import BaseCommand
+from django.test import override_settings
 from rich.console import Console
 from rich.table import Table
 
@@ -129,11 +130,13 @@ class Command(BaseCommand):
 
     def _prepare_turns(self, user, count: int, *, tag: str) -> list[tuple[str, str]]:
         turns = []
-        for i in range(count):
-            conversation = Conversation.objects.create(owner=user, profile="fast")
-            text = f"bench {tag} {i}"
-            _, answer = message_send(conversation=conversation, text=text)
-            turns.append((text, f"/c/{conversation.pk}/m/{answer.pk}/stream"))
+        # All turns are queued up front for one user: lift the per-user cap for that.
+        with override_settings(CHAT_MAX_CONCURRENT_STREAMS=count + 1):
+            for i in range(count):
+                conversation = Conversation.objects.create(owner=user, profile="fast")
+                text = f"bench {tag} {i}"
+                _, answer = message_send(conversation=conversation, text=text)
+                turns.append((text, f"/c/{conversation.pk}/m/{answer.pk}/stream"))
         return turns
 
     def _start_server(self, backend_url: str):

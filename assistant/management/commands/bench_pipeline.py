@@ -32,6 +32,7 @@ from assistant.management.commands._pipeline_bench_data import (
     long_conversation_create,
 )
 from assistant.management.commands.bench_chat import _machine, _stats
+from assistant.models import Message
 from assistant.services.conversations import message_send
 from assistant.services.pipeline import background_backend
 from assistant.services.pipeline_backfill import conversation_backfill
@@ -196,6 +197,8 @@ class Command(BaseCommand):
                         _, answer = message_send(conversation=conversation, text="What next?")
                         built = turn_prompt_prepare(answer=answer)
                         timings[name].append((time.perf_counter() - began) * 1000)
+                    # Done with it: the next send needs no answer open here.
+                    Message.objects.filter(pk=answer.pk).update(status=Message.Status.COMPLETE)
                     if budget:
                         prompt = built
             enqueued = enqueue.call_count + TaskRun.objects.count() - runs_before

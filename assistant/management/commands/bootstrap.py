@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from assistant.services.accounts import admin_ensure
-from assistant.services.recovery import messages_close_interrupted
+from assistant.services.recovery import answers_close_stale
 
 
 class Command(BaseCommand):
@@ -32,6 +32,7 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"Admin account: {login.username} (already exists).")
-        closed = messages_close_interrupted()
+        # Only stale ones: answers still beating belong to another live web replica.
+        closed = answers_close_stale()
         if closed:
-            self.stdout.write(f"Closed {closed} answer(s) interrupted by the last shutdown.")
+            self.stdout.write(f"Closed {closed} answer(s) left open by a stopped server.")

@@ -57,6 +57,25 @@
     scrollMessages(false);
   });
 
+  // A refused Send-like action (409: an answer is still being written, too many at
+  // once, already replaced) says why where the composer shows its errors.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var errors = document.getElementById("composer-errors");
+    if (!xhr || xhr.status !== 409 || !errors) return;
+    var alert = document.createElement("p");
+    alert.className = "alert alert-error";
+    alert.setAttribute("role", "alert");
+    alert.textContent = xhr.responseText;
+    errors.replaceChildren(alert);
+  });
+
+  // Buttons that make sense once (Continue): gone after they worked.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var button = event.target;
+    if (button.matches && button.matches("[data-once]") && event.detail.successful) button.remove();
+  });
+
   document.addEventListener("click", function (event) {
     var copy = event.target.closest("[data-copy]");
     if (copy) {
