@@ -51,13 +51,21 @@ def _merge_same_roles(messages: list[dict[str, str]]) -> list[dict[str, str]]:
     return merged
 
 
+def _glue(before: str, after: str) -> str:
+    """A cut-off answer and its continuation as one text, mid-sentence. Streamed answers
+    lose their leading space, and most cuts fall between words: put one back there."""
+    if before and after and not before[-1].isspace() and after[0].isalnum():
+        return f"{before} {after}"
+    return before + after
+
+
 def _turns(rows: list[Message]) -> list[dict[str, str]]:
     """History as chat turns; a continuation is glued to the cut-off answer it continues
     (no paragraph break: it may resume mid-sentence)."""
     turns: list[dict[str, str]] = []
     for row in rows:
         if row.continues_previous and turns and turns[-1]["role"] == row.role:
-            turns[-1] = {"role": row.role, "content": turns[-1]["content"] + row.content}
+            turns[-1] = {"role": row.role, "content": _glue(turns[-1]["content"], row.content)}
         else:
             turns.append({"role": row.role, "content": row.content})
     return turns

@@ -47,3 +47,16 @@ def stream_frames(
         return frames
 
     return async_to_sync(run)()
+
+
+def stream_raw(user, url: str) -> bytes:
+    """GET the stream as `user` and return its bytes as sent (comments included)."""
+
+    async def run() -> bytes:
+        client = AsyncClient()
+        await client.aforce_login(user)
+        response = await client.get(url)
+        assert response.status_code == 200, response.status_code
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return async_to_sync(run)()
