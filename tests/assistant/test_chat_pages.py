@@ -135,6 +135,7 @@ def test_conversation_list_shows_only_own(owner_client, owner, outsider):
         ("chat:stream", "get", True),
         ("chat:stop", "post", True),
         ("chat:regenerate", "post", True),
+        ("chat:continue", "post", True),
         ("chat:remember", "post", True),
         ("chat:context", "get", True),
     ],
