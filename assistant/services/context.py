@@ -131,9 +131,8 @@ def memory_context_build(*, answer: Message, question: str) -> MemoryContext:
     if not memory_is_active(owner=conversation.owner):
         return MemoryContext(note="Memory is paused: nothing was read from it.")
     try:
-        with (
-            transaction.atomic()
-        ):  # a savepoint: a failed query leaves the turn's transaction usable
+        # A savepoint: a failed query leaves the turn's transaction usable.
+        with transaction.atomic():
             candidates = _candidates(answer=answer, question=question)
     except Exception as error:  # embedding model, database, anything: answer without memory
         logger.exception("Memory retrieval failed for answer %s", answer.pk)
