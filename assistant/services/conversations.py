@@ -11,6 +11,8 @@ from django.utils import timezone
 from assistant.models import Conversation, Message
 from assistant.profiles import normalise_profile
 from assistant.services.recovery import answers_close_stale, stale_streaming_q
+from memory.models import MemoryItem
+from memory.services.forget import memories_forget_permanently
 
 TITLE_CHARS = 60
 
@@ -34,7 +36,13 @@ def conversation_update(
     return conversation
 
 
-def conversation_delete(*, conversation: Conversation) -> None:
+@transaction.atomic
+def conversation_delete(*, conversation: Conversation, changed_by=None) -> None:
+    """Delete a conversation and forget its summaries for good (text, vector and revisions
+    erased; copies in other answers' records scrubbed). Memories extracted from it stay:
+    they were reviewed (or accepted) as memories of their own."""
+    summaries = list(MemoryItem.objects.filter(session_summary__conversation=conversation))
+    memories_forget_permanently(items=summaries, actor="user", changed_by=changed_by)
     conversation.delete()
 
 

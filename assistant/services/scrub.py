@@ -7,6 +7,7 @@ context inspector; a permanent forget must erase those copies too.
 from __future__ import annotations
 
 from assistant.models import ContextItem, Message
+from inference.fencing import fence_escape
 
 FORGOTTEN = "[forgotten]"
 
@@ -15,7 +16,9 @@ def answers_scrub_memories(*, item_ids: list[int], texts: list[str], **_) -> int
     rows = ContextItem.objects.filter(memory_id__in=item_ids)
     answer_ids = set(rows.values_list("answer_id", flat=True))
     rows.update(text=FORGOTTEN)
-    texts = sorted({t for t in texts if t}, key=len, reverse=True)
+    # The fenced prompt holds each text JSON-encoded; older prompts hold it raw.
+    texts = {variant for t in texts if t for variant in (fence_escape(t), t)}
+    texts = sorted(texts, key=len, reverse=True)
     for answer in Message.objects.filter(pk__in=answer_ids).only("id", "prompt_messages"):
         messages = answer.prompt_messages
         for message in messages:

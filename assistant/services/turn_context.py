@@ -29,7 +29,9 @@ def turn_prompt_prepare(*, answer: Message, **record) -> Prompt:
 
     Runs once per answer: the caller claimed it, so there are no earlier context rows."""
     memory = memory_context_build(answer=answer, question=_question_for(answer))
-    prompt = chat_prompt_build(answer=answer, memory_block=memory.block)
+    prompt = chat_prompt_build(
+        answer=answer, memory_block=memory.block, memory_detail=memory.detail
+    )
     if memory.items:
         ContextItem.objects.bulk_create(memory.items)
     if memory.injected:

@@ -83,7 +83,7 @@ def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpRespo
     conversation = selectors.conversation_get_for_user(
         user=request.user, conversation_id=conversation_id
     )
-    services.conversation_delete(conversation=conversation)
+    services.conversation_delete(conversation=conversation, changed_by=request.user)
     if request.htmx:
         return HttpResponseClientRedirect("/")
     return redirect("chat:home")

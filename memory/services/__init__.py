@@ -2,6 +2,7 @@
 
 from memory.services.forget import (
     REDACTED,
+    memories_forget_permanently,
     memory_forget,
     memory_forget_all,
     memory_forget_permanently,
@@ -23,6 +24,7 @@ __all__ = [
     "REDACTED",
     "MemoryFieldError",
     "MemoryImportError",
+    "memories_forget_permanently",
     "memory_bulk_create",
     "memory_create",
     "memory_export",

@@ -125,6 +125,22 @@ def memory_forget_permanently(*, item: MemoryItem, actor: str = "user", changed_
     item.refresh_from_db()
 
 
+def memories_forget_permanently(
+    *, items: list[MemoryItem], actor: str = "user", changed_by=None
+) -> int:
+    """Forget several items for good at once (one scrub of the chat copies for all)."""
+    actor = clean_actor(actor)
+    with transaction.atomic():
+        locked = list(
+            MemoryItem.objects.filter(pk__in=[item.pk for item in items], redacted_at__isnull=True)
+            .order_by("pk")
+            .select_for_update()
+        )
+        if locked:
+            _redact(locked, actor=actor, changed_by=changed_by)
+    return len(locked)
+
+
 def memory_forget_all(
     *, owner, actor: str = "user", permanently: bool = False, changed_by=None
 ) -> int:

@@ -32,7 +32,11 @@ def thread_key_for(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
 
 
-def _summary_save(*, owner, transcript: Transcript, draft: SummaryDraft) -> SessionSummary:
+def _summary_save(
+    *, owner, transcript: Transcript, draft: SummaryDraft, status: str
+) -> SessionSummary:
+    """The summary goes live or to the review inbox under the same rule as extracted
+    memories; its own conversation uses it either way (summaries_in_use)."""
     first, last = transcript.first, transcript.last
     item = memory_create(
         owner=owner,
@@ -40,7 +44,7 @@ def _summary_save(*, owner, transcript: Transcript, draft: SummaryDraft) -> Sess
         kind=Kind.SUMMARY,
         source=Source.EXTRACTED,
         actor=Actor.ASSISTANT,
-        status=Status.ACTIVE,
+        status=status,
         thread_key=thread_key_for(transcript.conversation_id),
         source_ref=f"conversation:{transcript.conversation_id}:messages:{first.message_id}-"
         f"{last.message_id}",
@@ -86,7 +90,9 @@ def pipeline_results_save(
     status = Status.ACTIVE if auto_accept else Status.PROPOSED
     title = transcript.title or f"conversation {transcript.conversation_id}"
     with transaction.atomic():
-        saved = Saved(summary=_summary_save(owner=owner, transcript=transcript, draft=draft))
+        saved = Saved(
+            summary=_summary_save(owner=owner, transcript=transcript, draft=draft, status=status)
+        )
         for decision in reconciliation.decisions:
             if decision.action not in (ADD, SUPERSEDE):
                 continue

@@ -82,11 +82,17 @@ def summary_write(
     )
 
 
+# Inside its own conversation a summary is used while it waits for review; anywhere else
+# only once it is active (memory_search and the chat read active memories only).
+OWN_CONVERSATION_STATUSES = (Status.ACTIVE, Status.PROPOSED)
+
+
 def summaries_in_use(*, conversation_id: int) -> QuerySet[SessionSummary]:
-    """A conversation's summaries whose memory is still live (not forgotten or archived)."""
+    """A conversation's summaries still in use there: active or waiting for review, not
+    rejected, archived or forgotten."""
     return (
         SessionSummary.objects.filter(conversation_id=conversation_id)
-        .filter(memory__status=Status.ACTIVE, memory__deleted_at__isnull=True)
+        .filter(memory__status__in=OWN_CONVERSATION_STATUSES, memory__deleted_at__isnull=True)
         .select_related("memory")
     )
 

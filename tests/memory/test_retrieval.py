@@ -114,7 +114,7 @@ def test_a_date_in_the_question_prefers_memories_from_then(owner):
     assert top.item == march
 
 
-def test_a_strong_hit_brings_its_thread_neighbour(owner):
+def concert_thread(owner):
     turns = memory_bulk_create(
         owner=owner,
         items=[
@@ -128,12 +128,35 @@ def test_a_strong_hit_brings_its_thread_neighbour(owner):
         item.thread_key = "chat-1"
     type(turns[0]).objects.bulk_update(turns, ["thread_key"])
     remember_many(owner, FILLER)
+    return turns
+
+
+def test_a_strong_hit_lifts_its_thread_neighbour(owner):
+    turns = concert_thread(owner)
     results = {
         r.item.pk: r for r in memory_search(owner=owner, query="concert in the park", limit=12)
     }
     answer = results[turns[1].pk]
-    assert "neighbour" in answer.signals and "thread" in answer.signals
-    assert answer.via == turns[0].pk or answer.ranks
+    # It was a (weak) vector candidate itself, so no `via`; the neighbour and thread
+    # shares come on top of its own rank.
+    assert answer.via is None and set(answer.ranks) == {"vector"}
+    assert {"neighbour", "thread"} <= set(answer.signals)
+    assert answer.signals["neighbour"] > answer.signals["vector"]
+
+
+def test_a_strong_hit_brings_a_neighbour_that_no_list_found(owner, settings):
+    settings.MEMORY_SEARCH_CANDIDATES = 3  # the answer is in neither candidate list
+    turns = concert_thread(owner)
+    results = {
+        r.item.pk: r for r in memory_search(owner=owner, query="concert in the park", limit=12)
+    }
+    hit, answer = results[turns[0].pk], results[turns[1].pk]
+    assert hit.rank == 1 and hit.ranks["text"] == 1
+    assert answer.via == turns[0].pk and answer.ranks == {}
+    assert set(answer.signals) == {"neighbour", "thread"}
+    assert answer.score == pytest.approx(
+        answer.signals["neighbour"] + answer.signals["thread"], abs=1e-5
+    )
 
 
 def test_pinned_memories_get_a_boost(owner):

@@ -25,6 +25,8 @@ def run(conversation, token="test-token"):
 
 
 def test_summary_is_stored_as_a_memory_and_found_by_the_retriever(owner, model):
+    # Review off: the summary goes live at once (test_summary_scope covers review on).
+    memory_settings_update(owner=owner, auto_accept_extracted=True)
     conversation = chat(owner, KITCHEN, days_ago=6)
     messages = list(conversation.messages.order_by("id"))
 
