@@ -18,6 +18,7 @@ from assistant.services.pipeline import (
     new_claim_token,
 )
 from inference import InferenceError
+from memory.services.imports import IMPORT_TASK, memory_import_pending_run
 
 MAX_COUNTDOWN_S = 600
 
@@ -62,3 +63,10 @@ def conversation_summarise(self, conversation_id: int) -> dict:
 def conversations_sweep() -> dict:
     """Every SUMMARY_SWEEP_INTERVAL_S (beat): enqueue conversations that are due."""
     return pipeline_schedule.conversations_sweep().as_dict()
+
+
+@shared_task(name=IMPORT_TASK, ignore_result=True)
+def memory_import(pending_import_id: int) -> dict:
+    """Import a memory export too big for a request: all or nothing, never retried (a
+    failure is recorded on its TaskRun; the user uploads again)."""
+    return memory_import_pending_run(pending_id=pending_import_id).as_dict()
