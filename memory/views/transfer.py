@@ -95,7 +95,7 @@ def _import(request: HttpRequest, limit: ImportSizeLimit) -> HttpResponse:
     response = render(request, "memory/page.html#import", context)
     if queued:  # the page's background-work section starts polling (an out-of-band swap)
         status = pipeline_context(user=request.user) | {"pipeline_oob": True}
-        response.content += render_to_string("memory/page.html#pipeline", status, request)
+        response.write(render_to_string("memory/page.html#pipeline", status, request))
     elif "import_message" in context:
         announce(response, LIST_CHANGED, INBOX_CHANGED)
     return response
