@@ -10,6 +10,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assistant.settings")
 
 application = get_asgi_application()
 
+from django.conf import settings  # noqa: E402  (after Django is set up)
+from django.urls import reverse  # noqa: E402
+
+from assistant.body_limit import RequestBodyLimit  # noqa: E402
+
+application = RequestBodyLimit(
+    application, limits=lambda: {reverse("memory:import"): settings.MEMORY_IMPORT_MAX_BYTES}
+)
+
 
 def _warm_up_embedder() -> None:
     # The embedding model takes seconds to load; load it now, in the background, so the

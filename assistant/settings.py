@@ -261,6 +261,16 @@ MEMORY_EMBED_BATCH_SIZE = env_int("MEMORY_EMBED_BATCH_SIZE", 64, minimum=1)
 MEMORY_SEARCH_CANDIDATES = env_int("MEMORY_SEARCH_CANDIDATES", 100, minimum=10)
 MEMORY_HNSW_EF_SEARCH = env_int("MEMORY_HNSW_EF_SEARCH", 100, minimum=10)
 
+# Memory import: the largest upload (refused before it is read, see assistant/asgi.py and
+# memory/uploads.py), and the most records imported inside the request; bigger files are
+# imported by a background run with progress on the memory page.
+MEMORY_IMPORT_MAX_BYTES = env_int("MEMORY_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+MEMORY_IMPORT_SYNC_MAX_ITEMS = env_int("MEMORY_IMPORT_SYNC_MAX_ITEMS", 200, minimum=0)
+# Django's own caps, stated: non-file form data per request, and the size above which an
+# upload goes to a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- Memory in chat turns -----------------------------------------------------------------
 MEMORY_TOKEN_BUDGET = env_int("MEMORY_TOKEN_BUDGET", 1200, minimum=0)
 MEMORY_RETRIEVE_K = env_int("MEMORY_RETRIEVE_K", 12, minimum=0)

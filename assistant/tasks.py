@@ -18,6 +18,7 @@ from assistant.services.pipeline import (
     new_claim_token,
 )
 from inference import InferenceError
+from memory.services.imports import IMPORT_TASK, memory_import_pending_run
 
 MAX_COUNTDOWN_S = 600
 
@@ -68,3 +69,10 @@ def conversations_sweep() -> dict:
 def answers_close_stale() -> dict:
     """Every minute (beat): close answers whose stream stopped beating (recovery.py)."""
     return {"closed": recovery.answers_close_stale()}
+
+
+@shared_task(name=IMPORT_TASK, ignore_result=True)
+def memory_import(pending_import_id: int) -> dict:
+    """Import a memory export too big for a request: all or nothing, never retried (a
+    failure is recorded on its TaskRun; the user uploads again)."""
+    return memory_import_pending_run(pending_id=pending_import_id).as_dict()

@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 
 from memory.models import Kind, Source
 from memory.selectors import STATUS_FILTERS
 from memory.services.validation import MAX_TEXT_CHARS, MemoryFieldError, clean_text
 
 FORGET_ALL_PHRASE = "forget everything"
-MAX_IMPORT_BYTES = 25 * 1024 * 1024
+
+
+def too_large_message(size: int) -> str:
+    limit = settings.MEMORY_IMPORT_MAX_BYTES
+    return (
+        f"That file is {_megabytes(size)}; the limit is {_megabytes(limit)}. Nothing was imported."
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB" if size >= 104_858 else f"{size:,} bytes"
 
 
 def _memory_text(value: str) -> str:
@@ -114,11 +125,8 @@ class MemoryImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError(
-                f"That file is {upload.size / 1_048_576:.1f} MB; the limit is "
-                f"{MAX_IMPORT_BYTES // 1_048_576} MB."
-            )
+        if upload.size > settings.MEMORY_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(too_large_message(upload.size))
         try:
             return json.loads(upload.read().decode("utf-8-sig"))
         except UnicodeDecodeError:
@@ -127,4 +135,12 @@ class MemoryImportForm(forms.Form):
             raise forms.ValidationError(
                 f"That file is not valid JSON (line {error.lineno}, column {error.colno}: "
                 f"{error.msg}). Nothing was imported."
+            ) from None
+        except RecursionError:
+            raise forms.ValidationError(
+                "That file is nested too deeply to be a memory export. Nothing was imported."
+            ) from None
+        except ValueError as error:  # e.g. a number with thousands of digits
+            raise forms.ValidationError(
+                f"That file is not a memory export we can read ({error}). Nothing was imported."
             ) from None

@@ -192,6 +192,9 @@ class MemoryRevision(models.Model):
         related_name="+",
     )
     reason = models.TextField(blank=True)
+    # Set on history copied from an import file: who made that change where the file came
+    # from. `actor` is then "import", so none of it reads as an edit made here.
+    source_actor = models.CharField(max_length=16, blank=True, choices=Actor.choices)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -294,6 +297,7 @@ class TaskRun(models.Model):
     class Kind(models.TextChoices):
         SUMMARISE = "summarise", "Summarise and extract"
         BACKFILL = "backfill", "Backfill"
+        IMPORT = "import", "Import"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Waiting"
@@ -333,6 +337,8 @@ class TaskRun(models.Model):
     parse_failures = models.PositiveIntegerField(default=0)
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
 
     objects = TaskRunQuerySet.as_manager()
 
@@ -350,3 +356,22 @@ class TaskRun(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.state in self.PENDING_STATES
+
+
+class PendingImport(models.Model):
+    """An uploaded memory export waiting for its background import (too big for a request).
+
+    The validated file lives here, in the database, only until its run ends: the run
+    deletes it in the transaction that writes the memories (or when it fails)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_imports"
+    )
+    run = models.OneToOneField(TaskRun, on_delete=models.CASCADE, related_name="pending_import")
+    # JSON text, not jsonb: jsonb refuses \u0000 anywhere, and the file is only read back.
+    payload = models.TextField(help_text="The export file as JSON (already validated).")
+    item_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"pending import of {self.item_count} memories for {self.owner}"

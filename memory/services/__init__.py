@@ -9,6 +9,7 @@ from memory.services.forget import (
     memory_revision_restore,
     memory_unforget,
 )
+from memory.services.imports import ImportResult, memory_import, memory_import_enqueue
 from memory.services.items import (
     memory_bulk_create,
     memory_create,
@@ -17,11 +18,12 @@ from memory.services.items import (
     memory_set_status,
     memory_update,
 )
-from memory.services.transfer import MemoryImportError, memory_export, memory_import
+from memory.services.transfer import MemoryImportError, memory_export, memory_import_plan
 from memory.services.validation import MemoryFieldError
 
 __all__ = [
     "REDACTED",
+    "ImportResult",
     "MemoryFieldError",
     "MemoryImportError",
     "memories_forget_permanently",
@@ -32,6 +34,8 @@ __all__ = [
     "memory_forget_all",
     "memory_forget_permanently",
     "memory_import",
+    "memory_import_enqueue",
+    "memory_import_plan",
     "memory_mark_used",
     "memory_pin",
     "memory_revision_restore",

@@ -32,6 +32,7 @@ def revision_build(
     changed_by=None,
     reason: str = "",
     created_at: datetime | None = None,
+    source_actor: str = "",
 ) -> MemoryRevision:
     """An unsaved revision (callers save it, or bulk-create many)."""
     return MemoryRevision(
@@ -43,6 +44,7 @@ def revision_build(
         actor=actor,
         changed_by=changed_by,
         reason=reason,
+        source_actor=source_actor,
         created_at=created_at or timezone.now(),
     )
 
@@ -99,11 +101,13 @@ def memory_bulk_create(
     changed_by=None,
     reason: str = "",
     batch_size: int | None = None,
+    vectors: Sequence | None = None,
 ) -> list[MemoryItem]:
     """Remember many things at once: one batched embedding pass, one transaction.
 
     Each dict takes memory_create's keyword arguments (text is required). Raises
-    MemoryFieldError naming the first bad item; nothing is written then.
+    MemoryFieldError naming the first bad item; nothing is written then. `vectors`, when
+    given, are the texts' embeddings by the configured model, computed by the caller.
     """
     actor = clean_actor(actor)
     specs = []
@@ -117,8 +121,11 @@ def memory_bulk_create(
             raise MemoryFieldError(f"items[{index}].supersedes", "belongs to another owner")
     if not specs:
         return []
-    # Embed before the transaction: no locks are held while the model runs.
-    vectors = embed_texts([spec["text"] for spec in specs], batch_size=batch_size)
+    if vectors is None:
+        # Embed before the transaction: no locks are held while the model runs.
+        vectors = embed_texts([spec["text"] for spec in specs], batch_size=batch_size)
+    elif len(vectors) != len(specs):
+        raise ValueError(f"{len(vectors)} vectors for {len(specs)} memories")
     model_name = configured_model_name()
     now = timezone.now()
     rows = [

@@ -156,3 +156,10 @@ def task_runs_mark_lost(*, started_before: datetime) -> int:
         .filter(never_started | Q(started_at__lt=started_before))
         .update(state=TaskRun.State.FAILED, error=LOST, finished_at=timezone.now())
     )
+
+
+def task_run_progress(*, run: TaskRun, done: int, total: int) -> int:
+    """How far a long run has got (shown by the memory page's poller); written at once."""
+    return TaskRun.objects.filter(pk=run.pk).update(
+        progress_done=max(0, done), progress_total=max(0, total)
+    )

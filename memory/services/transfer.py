@@ -1,19 +1,23 @@
-"""Export a user's memory as JSON, and import such a file (all or nothing)."""
+"""Export a user's memory as JSON, and read such a file back into a checked import plan.
+
+Writing the plan (all or nothing, skipping what is already there) is memory.services.imports.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from memory.embedding import configured_model_name
-from memory.models import Actor, MemoryItem, MemoryRevision, Status
-from memory.services.items import memory_bulk_create, revision_build
+from memory.models import Actor, MemoryItem, Status
 from memory.services.validation import (
     MemoryFieldError,
     clean_choice,
     clean_datetime,
+    clean_reference,
     clean_short,
     clean_spec,
 )
@@ -33,11 +37,28 @@ _ITEM_FIELDS = (
     "pinned",
     "confidence",
 )
-_REVISION_FIELDS = ("old_text", "new_text", "old_status", "new_status", "actor", "reason")
+_REVISION_FIELDS = (
+    "old_text",
+    "new_text",
+    "old_status",
+    "new_status",
+    "actor",
+    "source_actor",
+    "reason",
+)
 
 
 class MemoryImportError(ValueError):
     """The file is not a memory export we can read; names the first bad record and field."""
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    spec: dict[str, Any]  # a clean memory spec (memory_bulk_create), `supersedes` unset
+    revisions: list[dict[str, Any]]  # the file's own history, for revision_build
+    old_id: int | str | None
+    supersedes: int | str | None  # an `old_id` of another record of the file
+    created_at: datetime | None
 
 
 def _iso(value) -> str | None:
@@ -88,6 +109,9 @@ def memory_export(*, owner) -> dict[str, Any]:
 
 
 def _clean_revision(raw: Any, where: str) -> dict[str, Any]:
+    """One revision of the file's history: kept as provenance, marked as imported.
+
+    Its `actor` here is "import"; who made the change over there is `source_actor`."""
     if not isinstance(raw, dict):
         raise MemoryImportError(f"{where}: must be an object")
     revision = {}
@@ -97,14 +121,17 @@ def _clean_revision(raw: Any, where: str) -> dict[str, Any]:
         for field in ("old_status", "new_status"):
             value = raw.get(field, "")
             revision[field] = clean_choice(value, field, Status) if value else ""
-        revision["actor"] = clean_choice(raw.get("actor"), "actor", Actor)
+        actor = clean_choice(raw.get("actor"), "actor", Actor)
+        source = raw.get("source_actor") or actor
+        revision["source_actor"] = clean_choice(source, "source_actor", Actor)
+        revision["actor"] = Actor.IMPORT
         revision["created_at"] = clean_datetime(raw.get("created_at"), "created_at")
     except MemoryFieldError as error:
         raise MemoryImportError(f"{where}.{error.field}: {error.message}") from None
     return revision
 
 
-def _clean_record(raw: Any, index: int, ids: set) -> tuple[dict, list[dict], Any, Any]:
+def _clean_record(raw: Any, index: int, ids: set) -> ImportRecord:
     where = f"items[{index}]"
     if not isinstance(raw, dict):
         raise MemoryImportError(f"{where}: must be an object, not {type(raw).__name__}")
@@ -115,9 +142,10 @@ def _clean_record(raw: Any, index: int, ids: set) -> tuple[dict, list[dict], Any
     try:
         spec = clean_spec(spec)
         created_at = clean_datetime(raw.get("created_at"), "created_at")
+        old_id = clean_reference(raw.get("id"), "id")
+        supersedes = clean_reference(raw.get("supersedes"), "supersedes")
     except MemoryFieldError as error:
         raise MemoryImportError(f"{where}.{error.field}: {error.message}") from None
-    old_id = raw.get("id")
     if old_id is not None:
         if old_id in ids:
             raise MemoryImportError(f"{where}.id: {old_id!r} appears twice")
@@ -126,17 +154,11 @@ def _clean_record(raw: Any, index: int, ids: set) -> tuple[dict, list[dict], Any
     if not isinstance(revisions, list):
         raise MemoryImportError(f"{where}.revisions: must be a list")
     cleaned = [_clean_revision(rev, f"{where}.revisions[{n}]") for n, rev in enumerate(revisions)]
-    return spec, cleaned, (old_id, raw.get("supersedes")), created_at
+    return ImportRecord(spec, cleaned, old_id, supersedes, created_at)
 
 
-def memory_import(*, owner, data: dict[str, Any], changed_by=None) -> int:
-    """Add the memories of an export to `owner`'s memory; returns how many.
-
-    Everything is validated before anything is written, and written in one transaction:
-    a bad file changes nothing. Texts are re-embedded with the configured model; the
-    source message link is dropped (message ids belong to the exporting installation),
-    the quote is kept; `supersedes` links are re-pointed inside the file.
-    """
+def memory_import_records(data: Any) -> list:
+    """The file's `items`, after the checks of its envelope (format, version, size)."""
     if not isinstance(data, dict):
         raise MemoryImportError("the file must hold a JSON object")
     if data.get("format") != EXPORT_FORMAT:
@@ -148,35 +170,16 @@ def memory_import(*, owner, data: dict[str, Any], changed_by=None) -> int:
         raise MemoryImportError("items: must be a list")
     if len(records) > MAX_IMPORT_ITEMS:
         raise MemoryImportError(f"items: {len(records)} records; the limit is {MAX_IMPORT_ITEMS}")
+    return records
+
+
+def memory_import_plan(*, data: Any) -> list[ImportRecord]:
+    """Check a whole export file; raises MemoryImportError naming the first bad record."""
     ids: set = set()
-    cleaned = [_clean_record(raw, index, ids) for index, raw in enumerate(records)]
-    for index, (_spec, _revs, (_old_id, supersedes), _created) in enumerate(cleaned):
-        if supersedes is not None and supersedes not in ids:
-            raise MemoryImportError(f"items[{index}].supersedes: {supersedes!r} is not in the file")
-    if not cleaned:
-        return 0
-    with transaction.atomic():
-        created = memory_bulk_create(
-            owner=owner,
-            items=[spec for spec, *_ in cleaned],
-            actor=Actor.IMPORT,
-            changed_by=changed_by,
-            reason="imported",
-        )
-        new_ids = {}
-        history = []
-        for item, (_spec, revisions, (old_id, _sup), created_at) in zip(
-            created, cleaned, strict=True
-        ):
-            if old_id is not None:
-                new_ids[old_id] = item
-            if created_at:
-                item.created_at = created_at
-            history.extend(revision_build(item=item, **revision) for revision in revisions)
-        MemoryItem.objects.bulk_update(created, ["created_at"], batch_size=1000)
-        for item, (_spec, _revs, (_old_id, supersedes), _c) in zip(created, cleaned, strict=True):
-            if supersedes is not None:
-                item.supersedes = new_ids[supersedes]
-        MemoryItem.objects.bulk_update(created, ["supersedes"], batch_size=1000)
-        MemoryRevision.objects.bulk_create(history, batch_size=1000)
-    return len(created)
+    plan = [_clean_record(raw, index, ids) for index, raw in enumerate(memory_import_records(data))]
+    for index, record in enumerate(plan):
+        if record.supersedes is not None and record.supersedes not in ids:
+            raise MemoryImportError(
+                f"items[{index}].supersedes: {record.supersedes!r} is not in the file"
+            )
+    return plan

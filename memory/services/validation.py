@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 from memory.models import Actor, Kind, Source, Status
 
@@ -44,7 +44,7 @@ class MemoryFieldError(ValueError):
 def clean_text(value: Any, field: str = "text") -> str:
     if not isinstance(value, str):
         raise MemoryFieldError(field, f"must be a string, not {type(value).__name__}")
-    text = value.strip()
+    text = _no_nul(value, field).strip()
     if not text:
         raise MemoryFieldError(field, "must not be empty")
     if len(text) > MAX_TEXT_CHARS:
@@ -67,14 +67,42 @@ def clean_datetime(value: Any, field: str) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        parsed = parse_datetime(value)
+        try:
+            parsed = parse_datetime(value)
+            if parsed is None:
+                parse_date(value)  # a date alone that is not a real day, e.g. 2024-02-30
+        except ValueError as error:  # well-formed but impossible, e.g. 2024-02-30
+            problem = f"{value[:40]!r} is not a real date-time ({error})"
+            raise MemoryFieldError(field, problem) from None
         if parsed is None:
-            raise MemoryFieldError(field, f"{value!r} is not an ISO 8601 date-time")
+            raise MemoryFieldError(field, f"{value[:40]!r} is not an ISO 8601 date-time")
         value = parsed
     if not isinstance(value, datetime):
         raise MemoryFieldError(field, f"must be a date-time, not {type(value).__name__}")
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.get_default_timezone())
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, timezone.get_default_timezone())
+        value.astimezone(UTC)  # what the database will store; year 1 or 9999 may not fit
+    except (OverflowError, ValueError):
+        raise MemoryFieldError(field, f"{value.isoformat()!r} is out of range") from None
+    return value
+
+
+def clean_reference(value: Any, field: str) -> int | str | None:
+    """An id inside an import file (`id`, `supersedes`): a whole number or a short string."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MemoryFieldError(field, f"must be a number or a string, not {type(value).__name__}")
+    if isinstance(value, str) and len(value) > 255:
+        raise MemoryFieldError(field, "is longer than 255 characters")
+    return value
+
+
+def _no_nul(value: str, field: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here instead of failing on write.
+    if "\x00" in value:
+        raise MemoryFieldError(field, "contains a NUL character")
     return value
 
 
@@ -95,7 +123,7 @@ def clean_short(value: Any, field: str, max_length: int = 255) -> str:
         raise MemoryFieldError(field, f"must be a string, not {type(value).__name__}")
     if len(value) > max_length:
         raise MemoryFieldError(field, f"is longer than {max_length} characters")
-    return value
+    return _no_nul(value, field)
 
 
 def clean_spec(raw: dict[str, Any]) -> dict[str, Any]:

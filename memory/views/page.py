@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -71,6 +72,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "filter_form": filter_form,
         "add_form": MemoryAddForm(),
         "import_form": MemoryImportForm(),
+        "import_max_bytes": settings.MEMORY_IMPORT_MAX_BYTES,
         "forget_all_form": MemoryForgetAllForm(),
         "forget_all_phrase": FORGET_ALL_PHRASE,
     }

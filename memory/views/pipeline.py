@@ -22,12 +22,15 @@ STOP_POLLING = 286  # htmx stops an "every" trigger on this status
 def pipeline_context(*, user) -> dict:
     runs = TaskRun.objects.owned_by(user).select_related("conversation")
     pending = list(runs.pending().order_by("created_at", "id")[:50])
-    conversations = {run.conversation_id or f"run-{run.pk}" for run in pending}
+    imports = [run for run in pending if run.kind == TaskRun.Kind.IMPORT]
+    summaries = [run for run in pending if run.kind != TaskRun.Kind.IMPORT]
+    conversations = {run.conversation_id or f"run-{run.pk}" for run in summaries}
     recent = list(runs.finished().order_by("-finished_at", "-id")[:RECENT_RUNS])
     return {
         "pipeline_pending": pending,
+        "pipeline_imports": imports,
         "pipeline_pending_count": len(conversations),
-        "pipeline_running": any(run.state == TaskRun.State.RUNNING for run in pending),
+        "pipeline_running": any(run.state == TaskRun.State.RUNNING for run in summaries),
         "pipeline_recent": recent,
         # A failure is shown opened, so the user sees the error without looking for it.
         "pipeline_last_failed": bool(recent) and recent[0].state == TaskRun.State.FAILED,

@@ -158,7 +158,11 @@ def test_restore_a_revision(owner):
     item = remember(owner, "I run on Mondays.")
     memory_update(item=item, text="I run on Tuesdays.", actor="user")
     first = item.revisions.order_by("id").first()
+    edited_at = MemoryItem.objects.get(pk=item.pk).updated_at
+    before = timezone.now()
     restored = memory_revision_restore(revision=first, actor="user")
+    after = timezone.now()
     assert restored.text == "I run on Mondays."
     assert reasons(restored)[-1] == f"restored revision {first.pk}"
-    assert restored.updated_at <= timezone.now()
+    stored = MemoryItem.objects.get(pk=item.pk).updated_at
+    assert edited_at < before <= stored <= after  # moved forward, to the time of the restore

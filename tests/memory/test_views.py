@@ -214,9 +214,11 @@ def test_forget_permanently_erases_text_vector_and_history(owner_client, owner, 
     assert b"Forgotten for good." in response.content
     item.refresh_from_db()
     assert item.is_redacted and item.text == "" and item.embedding is None
-    texts = set(item.revisions.values_list("old_text", flat=True))
-    texts |= set(item.revisions.values_list("new_text", flat=True))
-    assert texts <= {"", REDACTED}
+    revisions = list(item.revisions.values_list("old_text", "new_text", "reason"))
+    # created and edited: every text and reason redacted; then the erasure itself
+    assert revisions == [(REDACTED, REDACTED, REDACTED)] * 2 + [
+        (REDACTED, REDACTED, "forgotten permanently")
+    ]
     detail = owner_client.get(reverse("memory:detail", args=[item.pk]))
     assert detail.status_code == 200
     assert b"Forgotten for good." in detail.content and b"hives" not in detail.content

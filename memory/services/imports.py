@@ -1,0 +1,227 @@
+"""Importing a memory export: all or nothing, and nothing twice.
+
+A memory already in the owner's memory (same text and kind, not forgotten) is skipped,
+so importing the same export again adds nothing. The file's history is kept as imported
+provenance (see transfer._clean_revision). Small files are imported inside the request
+(`memory_import`); bigger ones are stored as a PendingImport and imported by a background
+run (`memory_import_enqueue`, then `memory_import_pending_run` from the Celery task),
+which shows its progress on its TaskRun.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import connection, transaction
+
+from memory.embedding import embed_texts
+from memory.models import Actor, MemoryItem, MemoryRevision, PendingImport, TaskRun
+from memory.services.items import memory_bulk_create, revision_build
+from memory.services.task_runs import RunOutcome, task_run_create, task_run_progress
+from memory.services.transfer import ImportRecord, MemoryImportError, memory_import_plan
+
+# The Celery task that runs a PendingImport (it lives with the other tasks, in assistant;
+# memory names it instead of importing it).
+IMPORT_TASK = "assistant.tasks.memory_import"
+_LOCK_NAMESPACE = 0x4D454D49  # pg_advisory_xact_lock(namespace, owner id): one import at a time
+_PRESENT_BATCH = 1000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    skipped: int  # already present: same text and kind
+
+    @property
+    def summary(self) -> str:
+        added = f"Imported {_plural(self.added)}."
+        if not self.skipped:
+            return added
+        were = "was" if self.skipped == 1 else "were"
+        return f"{added} {_plural(self.skipped).capitalize()} {were} already there and skipped."
+
+
+class MemoryImportFailed(RuntimeError):
+    """A background import stopped; nothing of it was written."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _plural(count: int) -> str:
+    return f"{count:,} {'memory' if count == 1 else 'memories'}"
+
+
+def _key(record: ImportRecord) -> tuple[str, str]:
+    return record.spec["text"], record.spec["kind"]
+
+
+def _present(owner, records: Sequence[ImportRecord]) -> dict[tuple[str, str], int]:
+    """(text, kind) -> id of the owner's memories that match a record (not forgotten)."""
+    texts = sorted({record.spec["text"] for record in records})
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(texts), _PRESENT_BATCH):
+        rows = (
+            MemoryItem.objects.owned_by(owner)
+            .visible()
+            .filter(text__in=texts[start : start + _PRESENT_BATCH])
+            .order_by("id")
+            .values_list("text", "kind", "id")
+        )
+        for text, kind, pk in rows:
+            found.setdefault((text, kind), pk)
+    return found
+
+
+def _embed(texts: list[str], progress: Progress | None) -> list:
+    """Vectors in steps, outside any transaction, so progress can be seen as it goes."""
+    step = settings.MEMORY_EMBED_BATCH_SIZE * 4
+    vectors: list = []
+    for start in range(0, len(texts), step):
+        vectors.extend(embed_texts(texts[start : start + step]))
+        if progress is not None:
+            progress(len(vectors), len(texts))
+    return vectors
+
+
+def _write(*, owner, records, present, fresh, vectors, changed_by) -> int:
+    """Inside the transaction: the new memories, their history, and `supersedes` links
+    (to a new memory, or to the one already there that its record was skipped for)."""
+    created = memory_bulk_create(
+        owner=owner,
+        items=[record.spec for record in fresh],
+        vectors=vectors,
+        actor=Actor.IMPORT,
+        changed_by=changed_by,
+        reason="imported",
+    )
+    targets = {
+        record.old_id: present[_key(record)]
+        for record in records
+        if record.old_id is not None and _key(record) in present
+    }
+    history = []
+    for item, record in zip(created, fresh, strict=True):
+        if record.old_id is not None:
+            targets[record.old_id] = item.pk
+        if record.created_at:
+            item.created_at = record.created_at
+        history.extend(revision_build(item=item, **revision) for revision in record.revisions)
+    for item, record in zip(created, fresh, strict=True):
+        if record.supersedes is not None:
+            item.supersedes_id = targets[record.supersedes]
+    MemoryItem.objects.bulk_update(created, ["created_at", "supersedes"], batch_size=1000)
+    MemoryRevision.objects.bulk_create(history, batch_size=1000)
+    return len(created)
+
+
+def _import(
+    *,
+    owner,
+    records: list[ImportRecord],
+    changed_by=None,
+    progress: Progress | None = None,
+    finish: Callable[[], Any] | None = None,
+) -> ImportResult:
+    present = _present(owner, records)
+    fresh = [record for record in records if _key(record) not in present]
+    vectors = _embed([record.spec["text"] for record in fresh], progress)
+    pairs = list(zip(fresh, vectors, strict=True))
+    with transaction.atomic():
+        # One import per owner at a time; then look again: a parallel import may have
+        # added some of these meanwhile.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, owner.pk])
+        present = _present(owner, records)
+        pairs = [(record, vector) for record, vector in pairs if _key(record) not in present]
+        added = _write(
+            owner=owner,
+            records=records,
+            present=present,
+            fresh=[record for record, _ in pairs],
+            vectors=[vector for _, vector in pairs],
+            changed_by=changed_by,
+        )
+        if finish is not None:
+            finish()
+    return ImportResult(added=added, skipped=len(records) - added)
+
+
+def memory_import(
+    *, owner, data: dict[str, Any], changed_by=None, progress: Progress | None = None
+) -> ImportResult:
+    """Add the memories of an export to `owner`'s memory, skipping those already there.
+
+    Everything is validated before anything is written, and written in one transaction:
+    a bad file changes nothing. Texts are re-embedded with the configured model; the
+    source message link is dropped (message ids belong to the exporting installation),
+    the quote is kept; `supersedes` links are re-pointed inside the file.
+    """
+    records = memory_import_plan(data=data)
+    return _import(owner=owner, records=records, changed_by=changed_by, progress=progress)
+
+
+def memory_import_enqueue(*, owner, data: dict[str, Any], item_count: int, label: str) -> TaskRun:
+    """Store a checked export file and queue its import (after the transaction commits)."""
+    task_id = str(uuid.uuid4())
+    with transaction.atomic():
+        run = task_run_create(
+            owner=owner,
+            kind=TaskRun.Kind.IMPORT,
+            target_label=f"import of {_plural(item_count)} from {label}",
+            celery_task_id=task_id,
+        )
+        task_run_progress(run=run, done=0, total=item_count)
+        pending = PendingImport.objects.create(
+            owner=owner, run=run, payload=json.dumps(data), item_count=item_count
+        )
+        transaction.on_commit(
+            lambda: current_app.send_task(IMPORT_TASK, args=[pending.pk], task_id=task_id)
+        )
+    run.refresh_from_db()
+    return run
+
+
+def memory_import_pending_run(*, pending_id: int) -> RunOutcome:
+    """The background import of a PendingImport: all or nothing, the file deleted after.
+
+    Gone (already imported, or its owner deleted): skipped. Any error fails the run
+    with MemoryImportFailed, whose message says that nothing was imported and why."""
+    pending = PendingImport.objects.select_related("owner", "run").filter(pk=pending_id).first()
+    if pending is None:
+        return RunOutcome.skipped("Nothing to import: this file was already imported.")
+    run = pending.run
+
+    def progress(done: int, total: int) -> None:
+        task_run_progress(run=run, done=done, total=total)
+
+    def finish() -> None:  # in the import's transaction: imported once, even if redelivered
+        PendingImport.objects.filter(pk=pending.pk).delete()
+
+    try:
+        records = memory_import_plan(data=json.loads(pending.payload))
+        result = _import(
+            owner=pending.owner,
+            records=records,
+            changed_by=pending.owner,
+            progress=progress,
+            finish=finish,
+        )
+    except Exception as error:
+        PendingImport.objects.filter(pk=pending.pk).delete()
+        why = error if isinstance(error, MemoryImportError) else f"{type(error).__name__}: {error}"
+        raise MemoryImportFailed(f"Nothing was imported. The problem: {why}") from error
+    return RunOutcome(
+        detail=result.summary,
+        memories_added=result.added,
+        memories_skipped=result.skipped,
+    )
