@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
@@ -68,11 +70,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def asgi_server(transactional_db):
-    """Serve the Django ASGI app (streaming included) on a loopback port."""
-    from assistant.asgi import application
-
+@contextmanager
+def serve_asgi(application) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
@@ -84,6 +84,17 @@ def asgi_server(transactional_db):
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """Serve the Django ASGI app (streaming included) on a loopback port."""
+    from assistant.asgi import application
+
+    with serve_asgi(application) as url:
+        yield url
