@@ -8,6 +8,7 @@ Secrets may also come from `<NAME>_FILE` (Docker/Kubernetes secrets).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -96,3 +97,22 @@ def env_secret(name: str) -> str | None:
             raise ImproperlyConfigured(f"{name}_FILE points at {file_name}, which is not a file.")
         return path.read_text().strip() or None
     return _raw(name) or None
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """A request header a TLS-terminating proxy sets to "https", e.g. X-Forwarded-Proto.
+
+    Returns Django's SECURE_PROXY_SSL_HEADER tuple ("HTTP_X_FORWARDED_PROTO", "https"), or None
+    when unset. Only set it when the proxy always overwrites the header a client sends.
+    """
+    value = _raw(name)
+    if not value:
+        return None
+    header, _, expected = value.partition("=")
+    header, expected = header.strip(), (expected.strip() or "https")
+    if not re.fullmatch(r"[A-Za-z0-9-]+", header) or header.upper().startswith("HTTP_"):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a header name. Use e.g. X-Forwarded-Proto "
+            "(optionally X-Forwarded-Proto=https)."
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), expected

@@ -45,7 +45,7 @@ chat_patterns = (
 urlpatterns = [
     path("", include(chat_patterns)),
     path("memory/", include("memory.urls")),
-    path("healthz", chat.healthz, name="healthz"),
+    # /healthz is answered by assistant.middleware.HealthzMiddleware, before host checks.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

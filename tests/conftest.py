@@ -1,10 +1,15 @@
-"""Shared fixtures: personas (owner, outsider) and scripted model backends."""
+"""Shared fixtures: personas (owner, outsider), scripted model backends, a live ASGI server."""
 
 from __future__ import annotations
 
 import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import uvicorn
 from django.conf import settings as django_settings
 
 from inference.testing import ScriptedBackend
@@ -57,3 +62,39 @@ def dead_backend_url(settings) -> str:
     url = f"http://127.0.0.1:{port}/v1"
     point_profiles_at(settings, url)
     return url
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve_asgi(application) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """Serve the Django ASGI app (streaming included) on a loopback port."""
+    from assistant.asgi import application
+
+    with serve_asgi(application) as url:
+        yield url

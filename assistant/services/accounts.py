@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,11 @@ class AdminLogin:
 
 
 def admin_ensure(*, username: str, email: str, password: str | None) -> AdminLogin:
+    """Create the first superuser unless one exists.
+
+    A given password must pass AUTH_PASSWORD_VALIDATORS (raises ValidationError); without one a
+    random password is generated and returned once.
+    """
     User = get_user_model()
     if User.objects.filter(is_superuser=True).exists():
         return AdminLogin(
@@ -23,6 +29,9 @@ def admin_ensure(*, username: str, email: str, password: str | None) -> AdminLog
             password=None,
             created=False,
         )
-    password = password or secrets.token_urlsafe(12)
+    if password:
+        validate_password(password, user=User(username=username, email=email))
+    else:
+        password = secrets.token_urlsafe(12)
     User.objects.create_superuser(username=username, email=email, password=password)
     return AdminLogin(username=username, password=password, created=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, retarget
@@ -30,11 +30,6 @@ def _page_context(request: HttpRequest, conversation=None, form=None) -> dict:
         "max_chars": settings.MAX_MESSAGE_CHARS,
         "memory_paused": not memory_is_active(owner=request.user),
     }
-
-
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
 
 
 @login_required

@@ -2,8 +2,9 @@
 
 import os
 
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from assistant.services.accounts import admin_ensure
 from assistant.services.recovery import answers_close_stale
@@ -17,11 +18,18 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write(self.style.SUCCESS("Database is up to date."))
-        login = admin_ensure(
-            username=os.environ.get("ADMIN_USERNAME", "admin"),
-            email=os.environ.get("ADMIN_EMAIL", "admin@localhost"),
-            password=os.environ.get("ADMIN_PASSWORD") or None,
-        )
+        try:
+            login = admin_ensure(
+                username=os.environ.get("ADMIN_USERNAME", "admin"),
+                email=os.environ.get("ADMIN_EMAIL", "admin@localhost"),
+                password=os.environ.get("ADMIN_PASSWORD") or None,
+            )
+        except ValidationError as error:
+            raise CommandError(
+                "ADMIN_PASSWORD is too weak: "
+                + " ".join(error.messages)
+                + " Choose a stronger one, or unset it to get a random password."
+            ) from None
         if login.created:
             self.stdout.write(
                 self.style.WARNING(

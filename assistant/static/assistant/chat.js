@@ -1,5 +1,7 @@
 // Small behaviours htmx does not cover: Enter to send, autosize, scroll-follow,
-// showing the live reasoning block, copy buttons, the narrow-screen menu.
+// showing the live reasoning block, copy buttons, the narrow-screen menu, dialogs.
+// No inline handlers anywhere (the Content-Security-Policy forbids them): elements say what
+// they want with data-* attributes and the listeners below act on them.
 (function () {
   "use strict";
 
@@ -90,6 +92,17 @@
     if (event.target.closest("[data-toggle-sidebar]")) {
       document.body.classList.toggle("sidebar-open");
     }
+    var closer = event.target.closest("[data-close-dialog]");
+    var dialog = closer && closer.closest("dialog");
+    if (dialog) dialog.close();
+  });
+
+  // <button hx-get=... data-open-dialog="#inspector">: show the dialog once its content came.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var opener = event.detail && event.detail.elt && event.detail.elt.closest("[data-open-dialog]");
+    if (!opener || !event.detail.successful) return;
+    var dialog = document.querySelector(opener.dataset.openDialog);
+    if (dialog && !dialog.open) dialog.showModal();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
