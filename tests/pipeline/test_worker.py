@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from assistant.celery import app as celery_app
+from assistant.services.pipeline_schedule import conversations_due
 from assistant.tasks import conversation_summarise, conversations_sweep
 from memory.models import MemoryItem, SessionSummary, TaskRun
 from memory.services.preferences import memory_settings_update
@@ -58,9 +59,9 @@ def workers(broker, model, tmp_path):
         worker.stop()
 
 
-def send(task, broker: str, *args, task_id: str | None = None) -> None:
+def send(task, broker: str, *args, task_id: str | None = None, **options) -> None:
     with celery_app.connection_for_write(broker) as connection:
-        task.apply_async(args, task_id=task_id, connection=connection)
+        task.apply_async(args, task_id=task_id, connection=connection, **options)
 
 
 def extracted(owner):
@@ -135,3 +136,29 @@ def test_a_worker_killed_mid_task_is_redelivered_and_writes_everything_once(
     wait_for(lambda: TaskRun.objects.filter(state="skipped").exists(), timeout=30,
              what="the repeated task", log=second.log)  # fmt: skip
     assert SessionSummary.objects.count() == 1 and extracted(owner).count() == 1
+
+
+def test_a_run_stopped_at_its_soft_time_limit_is_recorded_and_rests(owner, model, broker, workers):
+    model.queue("extract", [("sleep", 60), memories_json(VEGETARIAN)])  # hangs past the limit
+    conversation = chat(owner, KITCHEN)
+    task_id = str(uuid.uuid4())
+    task_run_create(owner=owner, kind="summarise", target_label="kitchen",
+                    conversation_id=conversation.pk, celery_task_id=task_id)  # fmt: skip
+    limits = {"CELERY_TASK_TIME_LIMIT": "60", "CELERY_TASK_SOFT_TIME_LIMIT": "3"}
+    worker = workers(pool="prefork", **limits)
+
+    # The sender stamps its own limits on the message (as the web process and beat do).
+    send(conversation_summarise, broker, conversation.pk, task_id=task_id,
+         soft_time_limit=3, time_limit=60)  # fmt: skip
+
+    run = wait_for(
+        lambda: TaskRun.objects.filter(celery_task_id=task_id, state="failed").first(),
+        timeout=90, what="the run to fail at its soft time limit", log=worker.log,
+    )  # fmt: skip
+    assert "Stopped at the time limit (3 s)" in run.error
+    assert run.attempts == 1  # failed on record, not retried or redelivered
+    conversation.refresh_from_db()
+    assert conversation.summary_failed_at is not None and "time limit" in conversation.summary_error
+    assert conversation.summary_claimed_by == "" and conversation.summarised_through is None
+    assert not SessionSummary.objects.exists()
+    assert conversation not in conversations_due()  # it rests before the sweep sends it again
