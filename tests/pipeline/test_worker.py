@@ -7,6 +7,7 @@ import time
 import uuid
 
 import pytest
+import redis
 
 from assistant.celery import app as celery_app
 from assistant.services.pipeline_schedule import conversations_due
@@ -64,6 +65,13 @@ def send(task, broker: str, *args, task_id: str | None = None, **options) -> Non
         task.apply_async(args, task_id=task_id, connection=connection, **options)
 
 
+def unacked_older_than(broker: str, seconds: float) -> bool:
+    """Kombu keeps unacked deliveries in a sorted set scored by delivery time."""
+    client = redis.Redis(unix_socket_path=broker.removeprefix("redis+socket://"))
+    oldest = client.zrange("unacked_index", 0, 0, withscores=True)
+    return bool(oldest) and time.time() - oldest[0][1] > seconds
+
+
 def extracted(owner):
     return MemoryItem.objects.owned_by(owner).exclude(kind="summary")
 
@@ -87,7 +95,7 @@ def test_an_idle_conversation_is_summarised_and_mined_by_a_real_worker(
         "The user chose green zellige tiles.",
         "The user is vegetarian.",
     ]
-    run = wait_for(lambda: TaskRun.objects.filter(state="succeeded").first(), timeout=10,
+    run = wait_for(lambda: TaskRun.objects.filter(state="succeeded").first(), timeout=60,
                    what="the task run", log=worker.log)  # fmt: skip
     assert run.conversation_id == conversation.pk and run.memories_added == 2
     assert run.started_at and run.finished_at and run.attempts == 1
@@ -117,7 +125,10 @@ def test_a_worker_killed_mid_task_is_redelivered_and_writes_everything_once(
     assert conversation.summarised_through is None and conversation.summary_claimed_by == task_id
     assert TaskRun.objects.get(celery_task_id=task_id).state == "running"
 
-    time.sleep(VISIBILITY_TIMEOUT_S)  # unacked for longer than this: Redis gives it back
+    # Redis gives an unacked task back once it is older than the visibility timeout; wait
+    # on the broker's own record of it rather than on a guess.
+    wait_for(lambda: unacked_older_than(broker, VISIBILITY_TIMEOUT_S), timeout=60,
+             what="the unacked task to pass the visibility timeout")  # fmt: skip
     second = workers()
 
     run = wait_for(
