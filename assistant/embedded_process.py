@@ -2,8 +2,9 @@
 
     python -m assistant.embedded_process postgres DATA_DIR
 
-keeps the embedded PostgreSQL running while it lives and stops it cleanly on
-Ctrl-C/SIGTERM. Redis and llama.cpp run as plain commands (see `manage.py procfile`).
+keeps the embedded PostgreSQL running while it lives (commands run meanwhile attach to
+it and leave it running) and stops it cleanly on Ctrl-C/SIGTERM. Redis and llama.cpp
+run as plain commands (see `manage.py procfile`).
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ import sys
 import threading
 from pathlib import Path
 
-from assistant import embedded
+from assistant.embedded_pg import lifecycle
 
 
 def run_postgres(data_dir: Path) -> int:
-    uri = embedded.postgres_uri(data_dir)
-    print(f"PostgreSQL + pgvector ready at {uri}", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    server = lifecycle.postgres_ensure(data_dir, keeper=True)
+    print(f"PostgreSQL + pgvector ready (socket in {server.socket_dir})", flush=True)
     stop.wait()
     print("Stopping PostgreSQL…", flush=True)
-    embedded.stop_postgres(data_dir)
+    if not lifecycle.postgres_release(data_dir):
+        print("PostgreSQL keeps running for the commands still using it.", flush=True)
     return 0
 
 

@@ -31,10 +31,15 @@ DATA_DIR = Path(env_str("ASSISTANT_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY")
+if not SECRET_KEY and (DATA_DIR / "secret_key").is_file():
+    # The key `make run` generated for this data dir: commands work without extra variables.
+    SECRET_KEY = (DATA_DIR / "secret_key").read_text().strip() or None
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set SECRET_KEY (or SECRET_KEY_FILE) to a long random value, "
+            f"SECRET_KEY is not set and {DATA_DIR / 'secret_key'} does not exist. Run `make run` "
+            "once (it generates that file), or set SECRET_KEY (or SECRET_KEY_FILE) to a long "
+            "random value, "
             'e.g. python -c "import secrets; print(secrets.token_urlsafe(50))", '
             "or set DEBUG=true for local development."
         )
@@ -103,16 +108,22 @@ TEMPLATES = [
 # --- Database: DATABASE_URL or the embedded PostgreSQL + pgvector -----------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "pgsql"))
 EMBEDDED_POSTGRES = DATABASE_URL is None
-_db_uri = DATABASE_URL or embedded.postgres_uri(DATA_DIR)
-DATABASES = {"default": environ.Env.db_url_config(_db_uri)}
 if EMBEDDED_POSTGRES:
-    # The embedded URI carries its unix-socket directory as ?host=...; keep it.
-    from urllib.parse import parse_qs, urlparse
-
-    _host = parse_qs(urlparse(_db_uri).query).get("host")
-    if _host:
-        DATABASES["default"]["HOST"] = _host[0]
-        DATABASES["default"]["OPTIONS"] = {}
+    # Started on the first connection, not here (assistant/embedded_pg): a command that
+    # never queries never starts it, and a process stops at exit the server it started.
+    DATABASES = {
+        "default": {
+            "ENGINE": "assistant.embedded_pg",
+            "NAME": embedded.EMBEDDED_DB_NAME,
+            "USER": "postgres",
+            "PASSWORD": "",
+            "HOST": "",  # the socket directory, filled in when the server is up
+            "PORT": "",
+            "OPTIONS": {},
+        }
+    }
+else:
+    DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
 # A psycopg connection pool shared by all threads of a process: the ASGI server runs
 # each request's ORM calls on a thread of its own, and without a pool every streaming
 # answer would open (and hold) its own PostgreSQL connection.
@@ -139,6 +150,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 900, minimum=10)
+# The soft limit raises inside the task, which records the failure and backs off; the hard
+# limit kills the worker process if the task ignores it.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int(
+    "CELERY_TASK_SOFT_TIME_LIMIT", max(5, CELERY_TASK_TIME_LIMIT - 60), minimum=1
+)
+if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_SOFT_TIME_LIMIT={CELERY_TASK_SOFT_TIME_LIMIT} must be below "
+        f"CELERY_TASK_TIME_LIMIT={CELERY_TASK_TIME_LIMIT}, e.g. 60 s below it."
+    )
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 
@@ -326,12 +347,21 @@ SUMMARY_MAX_OUTPUT_TOKENS = env_int("SUMMARY_MAX_OUTPUT_TOKENS", 512, minimum=32
 EXTRACTION_MAX_OUTPUT_TOKENS = env_int("EXTRACTION_MAX_OUTPUT_TOKENS", 1024, minimum=64)
 # Summaries of left-out turns put into a long conversation's prompt.
 SUMMARY_PROMPT_TOKEN_BUDGET = env_int("SUMMARY_PROMPT_TOKEN_BUDGET", 800, minimum=0)
-# How long a worker's claim on a conversation lasts (longer than a run with its retries).
+# How long a worker's claim on a conversation lasts; never less than the hard time limit
+# plus a minute (assistant/services/pipeline.py claim_ttl_s).
 SUMMARY_CLAIM_TTL_S = env_int("SUMMARY_CLAIM_TTL_S", 900, minimum=10)
 # After a permanent failure the sweep leaves the conversation alone this long.
 SUMMARY_FAILURE_BACKOFF_MINUTES = env_int("SUMMARY_FAILURE_BACKOFF_MINUTES", 30, minimum=0)
 PIPELINE_MAX_RETRIES = env_int("PIPELINE_MAX_RETRIES", 5, minimum=0)
 PIPELINE_RETRY_BACKOFF_S = env_int("PIPELINE_RETRY_BACKOFF_S", 10, minimum=1)
+# The most times one run is started, retries and redeliveries (lost worker) together;
+# beyond it the run fails on record instead of being redelivered forever.
+PIPELINE_MAX_ATTEMPTS = env_int("PIPELINE_MAX_ATTEMPTS", PIPELINE_MAX_RETRIES + 2, minimum=1)
+if PIPELINE_MAX_ATTEMPTS <= PIPELINE_MAX_RETRIES:
+    raise ImproperlyConfigured(
+        f"PIPELINE_MAX_ATTEMPTS={PIPELINE_MAX_ATTEMPTS} must exceed "
+        f"PIPELINE_MAX_RETRIES={PIPELINE_MAX_RETRIES} (a first try plus its retries)."
+    )
 # Reconciling an extracted memory with the nearest existing one (cosine similarity):
 # at or above DUPLICATE it is skipped; from RELATED up the model decides (same / updates /
 # different); below it is added. Calibrated on all-MiniLM-L6-v2: rewordings score ~0.99,

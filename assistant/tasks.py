@@ -3,11 +3,17 @@
 A task re-fetches its rows (the service exits quietly when the conversation is gone),
 retries only transient backend errors with exponential backoff, and reports what it
 did as a dict that the TaskRun signal handlers store (memory/signals.py).
+
+A run that reaches the soft time limit (CELERY_TASK_SOFT_TIME_LIMIT, below the hard
+one) records the failure and lets the conversation rest; a task started more than
+PIPELINE_MAX_ATTEMPTS times (retries and redeliveries after a lost worker together)
+gives up on record instead of being redelivered forever.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from assistant.models import Conversation
@@ -19,12 +25,38 @@ from assistant.services.pipeline import (
 )
 from inference import InferenceError
 from memory.services.imports import IMPORT_TASK, memory_import_pending_run
+from memory.services.task_runs import task_run_attempts
 
 MAX_COUNTDOWN_S = 600
 
 
+class RunStopped(Exception):
+    """A run given up on purpose (time limit, too many attempts): recorded, not retried."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def retry_countdown(retries: int) -> int:
     return min(MAX_COUNTDOWN_S, settings.PIPELINE_RETRY_BACKOFF_S * 2**retries)
+
+
+def hit_time_limit(error: BaseException) -> bool:
+    """The soft time limit fired, possibly inside the HTTP client that wrapped it."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, SoftTimeLimitExceeded):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _stop(*, conversation_id: int, token: str, message: str) -> RunStopped:
+    conversation_summary_failed(conversation_id=conversation_id, error=message, token=token)
+    return RunStopped(message)
 
 
 @shared_task(bind=True, name="assistant.tasks.conversation_summarise", ignore_result=True)
@@ -33,12 +65,27 @@ def conversation_summarise(self, conversation_id: int) -> dict:
     task_id = self.request.id or ""
     # The task id is the claim token, so a redelivered or retried task retakes its claim.
     token = task_id or new_claim_token()
+    attempts = task_run_attempts(celery_task_id=task_id) if task_id else 0
+    if attempts > settings.PIPELINE_MAX_ATTEMPTS:
+        raise _stop(
+            conversation_id=conversation_id,
+            token=token,
+            message=f"Gave up after {attempts - 1} attempts: each one was stopped or lost "
+            "before it finished.",
+        )
     try:
         outcome = conversation_pipeline_run(
             conversation_id=conversation_id, claim_token=token, task_id=task_id
         )
-    except InferenceError as error:
-        if not error.retryable:
+    except Exception as error:
+        if hit_time_limit(error):
+            raise _stop(
+                conversation_id=conversation_id,
+                token=token,
+                message=f"Stopped at the time limit ({settings.CELERY_TASK_SOFT_TIME_LIMIT} s); "
+                "the conversation rests before the next try.",
+            ) from None
+        if not isinstance(error, InferenceError) or not error.retryable:
             raise
         if self.request.retries < settings.PIPELINE_MAX_RETRIES:
             # Same task id on retry: it takes its own claim back at once.

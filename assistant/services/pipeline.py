@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,6 +40,10 @@ from memory.services.transcript import Transcript, TranscriptMessage
 ABANDONED_AFTER = timedelta(minutes=15)
 OPEN_STATUSES = (Message.Status.PENDING, Message.Status.STREAMING)
 CUT_MARK = " … [cut: too long to summarise in one piece]"
+# A claim outlives the hard time limit by this much, so no second worker takes a
+# conversation whose first run may still be going.
+CLAIM_MARGIN_S = 60
+SUMMARY_ONCE_PER_RANGE = "summary_once_per_range"  # SessionSummary's unique constraint
 
 
 class RangeAlreadySummarised(Exception):
@@ -64,6 +68,11 @@ def new_claim_token() -> str:
 # -- claiming ---------------------------------------------------------------------------
 
 
+def claim_ttl_s() -> int:
+    """How long a claim lasts: SUMMARY_CLAIM_TTL_S, and always past the hard time limit."""
+    return max(settings.SUMMARY_CLAIM_TTL_S, settings.CELERY_TASK_TIME_LIMIT + CLAIM_MARGIN_S)
+
+
 def conversation_claim(*, conversation_id: int, token: str, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     free = (
@@ -71,7 +80,7 @@ def conversation_claim(*, conversation_id: int, token: str, now: datetime | None
         | Q(summary_claimed_until__lt=now)
         | Q(summary_claimed_by=token)  # the same task, redelivered after a crash or retried
     )
-    until = now + timedelta(seconds=settings.SUMMARY_CLAIM_TTL_S)
+    until = now + timedelta(seconds=claim_ttl_s())
     claimed = Conversation.objects.filter(free, pk=conversation_id).update(
         summary_claimed_until=until, summary_claimed_by=token
     )
@@ -101,6 +110,11 @@ def _advance_marker(*, conversation_id: int, expected: int | None, to: int, toke
     if moved:
         conversation_claim_release(conversation_id=conversation_id, token=token)
     return moved == 1
+
+
+def _violated_constraint(error: IntegrityError) -> str:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) or ""
 
 
 # -- choosing the messages --------------------------------------------------------------
@@ -200,7 +214,8 @@ def conversation_pipeline_run(
     except RangeAlreadySummarised:
         conversation_claim_release(conversation_id=conversation.pk, token=claim_token)
         return RunOutcome.skipped(
-            "Another run summarised these messages first, or the conversation was deleted."
+            "Already summarised: another run summarised these messages first (or the "
+            "conversation was deleted)."
         )
     except InferenceError as error:
         if not error.retryable:
@@ -248,23 +263,29 @@ def _run_claimed(conversation: Conversation, token: str) -> RunOutcome:
     reconciliation = candidates_reconcile(
         owner=owner, candidates=extraction.candidates, config=config
     )
-    with transaction.atomic():
-        if not memory_is_active(owner=owner):  # paused while the model was busy
-            conversation_claim_release(conversation_id=conversation.pk, token=token)
-            return RunOutcome.skipped("Memory was paused during the run; nothing was written.")
-        saved = pipeline_results_save(
-            owner=owner,
-            transcript=transcript,
-            draft=draft,
-            reconciliation=reconciliation,
-            auto_accept=memory_settings_get(owner=owner).auto_accept_extracted,
-            source_messages=batch.rows,
-        )
-        if not _advance_marker(
-            conversation_id=conversation.pk, expected=marker, to=transcript.last.message_id,
-            token=token,
-        ):  # fmt: skip
-            raise RangeAlreadySummarised
+    try:
+        with transaction.atomic():
+            if not memory_is_active(owner=owner):  # paused while the model was busy
+                conversation_claim_release(conversation_id=conversation.pk, token=token)
+                return RunOutcome.skipped("Memory was paused during the run; nothing was written.")
+            saved = pipeline_results_save(
+                owner=owner,
+                transcript=transcript,
+                draft=draft,
+                reconciliation=reconciliation,
+                auto_accept=memory_settings_get(owner=owner).auto_accept_extracted,
+                source_messages=batch.rows,
+            )
+            if not _advance_marker(
+                conversation_id=conversation.pk, expected=marker, to=transcript.last.message_id,
+                token=token,
+            ):  # fmt: skip
+                raise RangeAlreadySummarised
+    except IntegrityError as error:
+        # Another run wrote a summary of this very range first (a lost race, not a failure).
+        if _violated_constraint(error) == SUMMARY_ONCE_PER_RANGE:
+            raise RangeAlreadySummarised from error
+        raise
 
     problems = [p for p in (draft.problem, extraction.error) if p] + reconciliation.problems
     if extraction.dropped:

@@ -21,6 +21,7 @@ from assistant.models import Conversation
 from assistant.services.pipeline import (
     ABANDONED_AFTER,
     OPEN_STATUSES,
+    claim_ttl_s,
     conversation_label,
     conversation_skip_unsummarised,
 )
@@ -73,7 +74,7 @@ def conversations_due(*, now: datetime | None = None) -> QuerySet[Conversation]:
     )
     waiting = TaskRun.objects.pending().filter(
         conversation__isnull=False,
-        created_at__gte=now - timedelta(seconds=settings.SUMMARY_CLAIM_TTL_S),
+        created_at__gte=now - timedelta(seconds=claim_ttl_s()),
     )
     rested = now - timedelta(minutes=settings.SUMMARY_FAILURE_BACKOFF_MINUTES)
     return (
@@ -97,7 +98,7 @@ def conversations_sweep(*, now: datetime | None = None) -> SweepReport:
     """The beat task's work: enqueue what is due, pass over what is paused, and fail
     runs no worker finished."""
     now = now or timezone.now()
-    stale = timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT_S + settings.SUMMARY_CLAIM_TTL_S)
+    stale = timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT_S + claim_ttl_s())
     lost = task_runs_mark_lost(started_before=now - stale)
     due = conversations_due(now=now)
     paused = list(due.filter(owner__memory_settings__paused=True)[: settings.SUMMARY_SWEEP_BATCH])

@@ -111,6 +111,12 @@ def task_run_started(*, celery_task_id: str) -> int:
     )
 
 
+def task_run_attempts(*, celery_task_id: str) -> int:
+    """How many times a worker has started this task (0 for an untracked task)."""
+    run = TaskRun.objects.filter(celery_task_id=celery_task_id).only("attempts").first()
+    return run.attempts if run is not None else 0
+
+
 def _finish_fields(outcome: RunOutcome) -> dict:
     values = {name: max(0, int(getattr(outcome, name) or 0)) for name in COUNTERS}
     state = outcome.state if outcome.state in TaskRun.State.values else TaskRun.State.SUCCEEDED

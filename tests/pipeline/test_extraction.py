@@ -196,8 +196,12 @@ def test_a_reply_without_a_list_of_memories_is_refused():
 
 
 def test_a_failed_run_never_leaves_a_task_run_pending(owner, model):
-    model.queue("extract", *["not json"] * 2)
+    model.queue("summary", [("status", 400, "model does not exist")])  # permanent error
     conversation = chat(owner, KITCHEN)
-    conversation_summarise.apply(args=(conversation.pk,))  # sent without a TaskRun
+    result = conversation_summarise.apply(args=(conversation.pk,))  # sent without a TaskRun
+    assert result.failed()
     run_row = TaskRun.objects.get()
-    assert run_row.state == "succeeded" and run_row.parse_failures == 2
+    assert run_row.state == "failed" and run_row.finished_at is not None
+    assert "400" in run_row.error and run_row.messages_summarised == 0
+    conversation.refresh_from_db()
+    assert conversation.summary_failed_at is not None and conversation.summarised_through is None

@@ -7,8 +7,10 @@ import time
 import uuid
 
 import pytest
+import redis
 
 from assistant.celery import app as celery_app
+from assistant.services.pipeline_schedule import conversations_due
 from assistant.tasks import conversation_summarise, conversations_sweep
 from memory.models import MemoryItem, SessionSummary, TaskRun
 from memory.services.preferences import memory_settings_update
@@ -58,9 +60,16 @@ def workers(broker, model, tmp_path):
         worker.stop()
 
 
-def send(task, broker: str, *args, task_id: str | None = None) -> None:
+def send(task, broker: str, *args, task_id: str | None = None, **options) -> None:
     with celery_app.connection_for_write(broker) as connection:
-        task.apply_async(args, task_id=task_id, connection=connection)
+        task.apply_async(args, task_id=task_id, connection=connection, **options)
+
+
+def unacked_older_than(broker: str, seconds: float) -> bool:
+    """Kombu keeps unacked deliveries in a sorted set scored by delivery time."""
+    client = redis.Redis(unix_socket_path=broker.removeprefix("redis+socket://"))
+    oldest = client.zrange("unacked_index", 0, 0, withscores=True)
+    return bool(oldest) and time.time() - oldest[0][1] > seconds
 
 
 def extracted(owner):
@@ -86,7 +95,7 @@ def test_an_idle_conversation_is_summarised_and_mined_by_a_real_worker(
         "The user chose green zellige tiles.",
         "The user is vegetarian.",
     ]
-    run = wait_for(lambda: TaskRun.objects.filter(state="succeeded").first(), timeout=10,
+    run = wait_for(lambda: TaskRun.objects.filter(state="succeeded").first(), timeout=60,
                    what="the task run", log=worker.log)  # fmt: skip
     assert run.conversation_id == conversation.pk and run.memories_added == 2
     assert run.started_at and run.finished_at and run.attempts == 1
@@ -116,7 +125,10 @@ def test_a_worker_killed_mid_task_is_redelivered_and_writes_everything_once(
     assert conversation.summarised_through is None and conversation.summary_claimed_by == task_id
     assert TaskRun.objects.get(celery_task_id=task_id).state == "running"
 
-    time.sleep(VISIBILITY_TIMEOUT_S)  # unacked for longer than this: Redis gives it back
+    # Redis gives an unacked task back once it is older than the visibility timeout; wait
+    # on the broker's own record of it rather than on a guess.
+    wait_for(lambda: unacked_older_than(broker, VISIBILITY_TIMEOUT_S), timeout=60,
+             what="the unacked task to pass the visibility timeout")  # fmt: skip
     second = workers()
 
     run = wait_for(
@@ -135,3 +147,29 @@ def test_a_worker_killed_mid_task_is_redelivered_and_writes_everything_once(
     wait_for(lambda: TaskRun.objects.filter(state="skipped").exists(), timeout=30,
              what="the repeated task", log=second.log)  # fmt: skip
     assert SessionSummary.objects.count() == 1 and extracted(owner).count() == 1
+
+
+def test_a_run_stopped_at_its_soft_time_limit_is_recorded_and_rests(owner, model, broker, workers):
+    model.queue("extract", [("sleep", 60), memories_json(VEGETARIAN)])  # hangs past the limit
+    conversation = chat(owner, KITCHEN)
+    task_id = str(uuid.uuid4())
+    task_run_create(owner=owner, kind="summarise", target_label="kitchen",
+                    conversation_id=conversation.pk, celery_task_id=task_id)  # fmt: skip
+    limits = {"CELERY_TASK_TIME_LIMIT": "60", "CELERY_TASK_SOFT_TIME_LIMIT": "3"}
+    worker = workers(pool="prefork", **limits)
+
+    # The sender stamps its own limits on the message (as the web process and beat do).
+    send(conversation_summarise, broker, conversation.pk, task_id=task_id,
+         soft_time_limit=3, time_limit=60)  # fmt: skip
+
+    run = wait_for(
+        lambda: TaskRun.objects.filter(celery_task_id=task_id, state="failed").first(),
+        timeout=90, what="the run to fail at its soft time limit", log=worker.log,
+    )  # fmt: skip
+    assert "Stopped at the time limit (3 s)" in run.error
+    assert run.attempts == 1  # failed on record, not retried or redelivered
+    conversation.refresh_from_db()
+    assert conversation.summary_failed_at is not None and "time limit" in conversation.summary_error
+    assert conversation.summary_claimed_by == "" and conversation.summarised_through is None
+    assert not SessionSummary.objects.exists()
+    assert conversation not in conversations_due()  # it rests before the sweep sends it again

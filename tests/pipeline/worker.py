@@ -82,7 +82,17 @@ class CeleryWorker:
     """`python -m celery -A assistant worker --pool solo`: one process, one task at a time,
     so SIGKILL on it kills the task mid-flight like a crashed machine would."""
 
-    def __init__(self, *, broker_url: str, model_url: str, data_dir: Path, **settings: str):
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        model_url: str,
+        data_dir: Path,
+        pool: str = "solo",
+        **settings: str,
+    ):
+        # prefork (one child) where the test needs time limits: solo does not enforce them.
+        self.pool = pool
         self.log = data_dir / f"worker-{uuid.uuid4().hex[:8]}.log"
         self.env = {
             **os.environ,
@@ -104,7 +114,8 @@ class CeleryWorker:
 
     def start(self) -> CeleryWorker:
         command = [
-            sys.executable, "-m", "celery", "-A", "assistant", "worker", "--pool", "solo",
+            sys.executable, "-m", "celery", "-A", "assistant", "worker", "--pool", self.pool,
+            "--concurrency", "1",
             "--loglevel", "INFO", "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip

@@ -37,6 +37,7 @@ from rich.table import Table
 from assistant.models import Conversation
 from assistant.services.conversations import message_send
 from inference.testing import ScriptedBackend
+from memory.management.schema import require_schema
 
 BENCH_USER = "bench-chat"
 
@@ -81,6 +82,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, requests, concurrency, json_out, stream_seconds, **options):
+        require_schema()
         console = Console()
         levels = [int(c) for c in concurrency.split(",")]
         user = self._bench_user()

@@ -39,6 +39,7 @@ from assistant.services.pipeline_backfill import conversation_backfill
 from assistant.services.turn_context import turn_prompt_prepare
 from assistant.tasks import conversation_summarise
 from inference import ContentDelta, ReasoningDelta, stream_chat
+from memory.management.schema import require_schema
 from memory.models import Kind, MemoryItem, SessionSummary, TaskRun
 from memory.services.pipeline_save import thread_key_for
 from memory.services.preferences import memory_settings_update
@@ -61,6 +62,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, conversations, json_out, max_input_tokens, **options):
+        require_schema()
         console = Console()
         llama, profiles, backend_note = self._backend()
         bench = {

@@ -14,6 +14,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from assistant.services.pipeline_backfill import conversation_backfill, conversations_for_backfill
+from memory.management.schema import require_schema
 from memory.models import TaskRun
 
 
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, user=None, since=None, **options):
+        require_schema()
         owner = None
         if user:
             owner = get_user_model().objects.filter(username=user).first()

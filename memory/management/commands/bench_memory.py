@@ -16,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
+from memory.management.schema import require_schema
+
 
 def _ks(value: str) -> list[int]:
     try:
@@ -47,6 +49,7 @@ class Command(BaseCommand):
         scale.add_argument("--json", type=Path)
 
     def handle(self, *args, **options):
+        require_schema()
         console = Console(file=self.stdout)
         if options["bench"] == "locomo":
             result = self._locomo(console, options)

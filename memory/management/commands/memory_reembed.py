@@ -16,6 +16,7 @@ from django.db.models import Q
 from tqdm import tqdm
 
 from memory.embedding import configured_model_name, embed_texts
+from memory.management.schema import require_schema
 from memory.models import MemoryItem
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--start-after", type=int, default=0, help="resume after this id")
 
     def handle(self, *args, **options):
+        require_schema()
         batch_size = options["batch_size"]
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
