@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from memory.models import MemoryItem, MemoryRevision, Status
-from memory.retrieval import memory_search
+from memory.search.retriever import memory_search
 
 # The status filter's choices on the memory page: "" means everything that is not
 # waiting for review; "forgotten" means soft-forgotten items that can still be undone.
@@ -24,7 +24,7 @@ STATUS_FILTERS = (
 )
 SEARCH_LIMIT = 50
 
-# How the retriever's signals read to a person (see memory/retrieval.py). The information
+# How the retriever's signals read to a person (see memory/search/retriever.py). The information
 # prior and recency nudge every candidate, so they explain nothing and are not shown.
 SIGNAL_LABELS = {
     "vector": "meaning",
