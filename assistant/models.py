@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from memory.search import BACKGROUND_SIGNALS
+
 
 class ConversationQuerySet(models.QuerySet):
     def owned_by(self, user) -> ConversationQuerySet:
@@ -171,9 +173,7 @@ class ContextItem(models.Model):
     def __str__(self) -> str:
         return f"[{self.tag}] for answer #{self.answer_id}"
 
-    # Signals that apply to every candidate say nothing about why this one was found.
-    BACKGROUND_SIGNALS = frozenset({"prior", "recency"})
-
     @property
     def found_by(self) -> list[str]:
-        return [s for s in self.signals if s not in self.BACKGROUND_SIGNALS] or self.signals
+        """The signals that explain why this was found (memory's BACKGROUND_SIGNALS left out)."""
+        return [s for s in self.signals if s not in BACKGROUND_SIGNALS] or self.signals

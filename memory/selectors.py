@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from memory.models import MemoryItem, MemoryRevision, Status
-from memory.search.retriever import memory_search
+from memory.search import BACKGROUND_SIGNALS, memory_search
 
 # The status filter's choices on the memory page: "" means everything that is not
 # waiting for review; "forgotten" means soft-forgotten items that can still be undone.
@@ -24,8 +24,8 @@ STATUS_FILTERS = (
 )
 SEARCH_LIMIT = 50
 
-# How the retriever's signals read to a person (see memory/search/retriever.py). The information
-# prior and recency nudge every candidate, so they explain nothing and are not shown.
+# How the retriever's signals read to a person (see memory/search/fusion.py). The
+# background signals (BACKGROUND_SIGNALS) nudge every candidate: they are not shown.
 SIGNAL_LABELS = {
     "vector": "meaning",
     "text": "words",
@@ -35,7 +35,6 @@ SIGNAL_LABELS = {
     "neighbour": "same conversation",
     "thread": "same conversation",
 }
-HIDDEN_SIGNALS = {"prior", "recency"}
 
 
 def _with_provenance(queryset: QuerySet[MemoryItem]) -> QuerySet[MemoryItem]:
@@ -109,7 +108,7 @@ def signal_labels(signals) -> list[str]:
         names = signals
     labels: list[str] = []
     for name in names:
-        if str(name) in HIDDEN_SIGNALS:
+        if str(name) in BACKGROUND_SIGNALS:
             continue
         label = SIGNAL_LABELS.get(str(name), str(name).replace("_", " "))
         if label not in labels:

@@ -20,7 +20,7 @@ from assistant.models import ContextItem, Message
 from inference.fencing import FENCE_FORMAT_NOTE, fence_line, fence_overhead, fence_wrap
 from inference.tokens import estimate_tokens
 from memory.models import Kind, MemoryItem, SessionSummary
-from memory.search.retriever import memory_search
+from memory.search import memory_search
 from memory.services.preferences import memory_is_active
 
 logger = logging.getLogger(__name__)

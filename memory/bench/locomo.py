@@ -23,7 +23,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from memory.models import Actor, Kind, Source
-from memory.search.retriever import memory_search
+from memory.search import memory_search
 from memory.services import memory_bulk_create
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}

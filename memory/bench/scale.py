@@ -30,8 +30,7 @@ from memory.bench import synthetic
 from memory.bench.locomo import percentile
 from memory.embedding import configured_model_name, embed_texts
 from memory.models import Actor, MemoryItem, MemoryRevision, Source
-from memory.search import fulltext, sql
-from memory.search.retriever import memory_search
+from memory.search import fulltext, memory_search, sql
 from memory.services import memory_bulk_create
 
 USER_PREFIX = "bench-scale-"

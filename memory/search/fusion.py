@@ -35,6 +35,11 @@ NEIGHBOUR_SHARE = 0.35
 NEIGHBOUR_WIDTH = 2
 THREAD_SHARE = 0.3
 
+# Signals that nudge every candidate (the information prior and recency): they say
+# nothing about why one memory was found, so the memory page and the chat's context
+# inspector leave them out when they explain a result.
+BACKGROUND_SIGNALS = frozenset({"prior", "recency"})
+
 
 @dataclass
 class Candidate:

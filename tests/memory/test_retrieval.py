@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from memory.search.retriever import RetrievedMemory, memory_search
+from memory.search import RetrievedMemory, memory_search
 from memory.services import memory_bulk_create, memory_create, memory_pin, memory_set_status
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from memory.models import MemoryItem, MemoryRevision, Status
-from memory.search.retriever import memory_search
+from memory.search import memory_search
 from memory.services import (
     REDACTED,
     MemoryFieldError,

@@ -12,7 +12,7 @@ from assistant.models import Conversation, Message
 from assistant.services import pipeline
 from assistant.services.pipeline import conversation_claim, conversation_pipeline_run
 from memory.models import MemoryItem, SessionSummary
-from memory.search.retriever import memory_search
+from memory.search import memory_search
 from memory.services import memory_create
 from memory.services.preferences import memory_settings_update
 from tests.pipeline.conftest import KITCHEN, SUMMARY, chat, say
