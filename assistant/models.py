@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from inference.fencing import fence_cite
 from memory.search import BACKGROUND_SIGNALS
 
 
@@ -171,7 +172,7 @@ class ContextItem(models.Model):
         ordering = ["answer", "-injected", "rank", "id"]
 
     def __str__(self) -> str:
-        return f"[{self.tag}] for answer #{self.answer_id}"
+        return f"{fence_cite(self.tag)} for answer #{self.answer_id}"
 
     @property
     def found_by(self) -> list[str]:

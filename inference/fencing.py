@@ -64,13 +64,18 @@ def fence_escape(text: str) -> str:
     return _encode(text)[1:-1]
 
 
+def fence_cite(tag: str) -> str:
+    """A tag as it is written in a fenced line and cited in text: `m:42` -> `[m:42]`."""
+    return f"[{tag}]"
+
+
 def fence_line(tag: str, text: str, metadata: Mapping[str, Any] | None = None) -> str:
     """One fenced item: `[tag] {...metadata, "text": text}` on a single line."""
     if not _TAG.fullmatch(tag):
         raise ValueError(f"Not a fence tag: {tag!r} (expected e.g. 'm:42').")
     payload = {key: value for key, value in (metadata or {}).items() if key != "text"}
     payload["text"] = text
-    return f"[{tag}] {_encode(payload)}"
+    return f"{fence_cite(tag)} {_encode(payload)}"
 
 
 def fence(label: str, items: Iterable[FenceItem]) -> str:

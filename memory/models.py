@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
+from memory.tags import memory_citation
+
 # The text-search configuration of the generated column; queries must use the same one.
 SEARCH_CONFIG = "english"
 
@@ -159,12 +161,12 @@ class MemoryItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"[m:{self.pk}] {self.text[:60]}"
+        return f"{self.tag} {self.text[:60]}"
 
     @property
     def tag(self) -> str:
-        """The stable tag the chat uses to cite this memory, e.g. "[m:42]"."""
-        return f"[m:{self.pk}]"
+        """How the chat cites this memory, e.g. "[m:42]" (see memory/tags.py)."""
+        return memory_citation(self.pk)
 
     @property
     def is_forgotten(self) -> bool:

@@ -12,6 +12,7 @@ from assistant.selectors import history_for_prompt
 from inference.fencing import FENCE_FORMAT_NOTE, fence
 from inference.tokens import estimate_message_tokens, estimate_tokens
 from memory.services.summaries import summaries_for_prompt
+from memory.tags import memory_tag
 
 SUMMARY_HEADER = (
     "## Summary of earlier parts of this conversation\n"
@@ -102,7 +103,7 @@ def summary_block(*, answer: Message, oldest_kept_id: int) -> tuple[str, int]:
         return "", 0
     items = [
         (
-            f"m:{row.memory_id}",
+            memory_tag(row.memory_id),
             row.memory.text,
             {"from": f"{row.started_at:%Y-%m-%d}", "messages": row.message_count},
         )
