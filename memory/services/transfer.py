@@ -10,21 +10,17 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from pydantic import ValidationError
 
 from memory.embedding import configured_model_name
-from memory.models import Actor, MemoryItem, Status
-from memory.services.validation import (
-    MemoryFieldError,
-    clean_choice,
-    clean_datetime,
-    clean_reference,
-    clean_short,
-    clean_spec,
+from memory.models import MemoryItem
+from memory.services.export_schema import (
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    ExportFile,
+    ImportItem,
 )
-
-EXPORT_FORMAT = "recall-assistant/memory"
-EXPORT_VERSION = 1
-MAX_IMPORT_ITEMS = 100_000
+from memory.services.validation import clean_reference, field_problem
 
 _ITEM_FIELDS = (
     "text",
@@ -108,69 +104,42 @@ def memory_export(*, owner) -> dict[str, Any]:
     }
 
 
-def _clean_revision(raw: Any, where: str) -> dict[str, Any]:
-    """One revision of the file's history: kept as provenance, marked as imported.
-
-    Its `actor` here is "import"; who made the change over there is `source_actor`."""
-    if not isinstance(raw, dict):
-        raise MemoryImportError(f"{where}: must be an object")
-    revision = {}
-    try:
-        for field in ("old_text", "new_text", "reason"):
-            revision[field] = clean_short(raw.get(field, ""), field, 100_000)
-        for field in ("old_status", "new_status"):
-            value = raw.get(field, "")
-            revision[field] = clean_choice(value, field, Status) if value else ""
-        actor = clean_choice(raw.get("actor"), "actor", Actor)
-        source = raw.get("source_actor") or actor
-        revision["source_actor"] = clean_choice(source, "source_actor", Actor)
-        revision["actor"] = Actor.IMPORT
-        revision["created_at"] = clean_datetime(raw.get("created_at"), "created_at")
-    except MemoryFieldError as error:
-        raise MemoryImportError(f"{where}.{error.field}: {error.message}") from None
-    return revision
+def _problem(error: ValidationError, where: str) -> MemoryImportError:
+    problem = field_problem(error, whole="")
+    path = f"{where}.{problem.field}" if where and problem.field else where or problem.field
+    return MemoryImportError(f"{path}: {problem.message}" if path else problem.message)
 
 
 def _clean_record(raw: Any, index: int, ids: set) -> ImportRecord:
+    """One record, checked in the order the file reads: its fields, then whether its id
+    is already taken, then its history."""
     where = f"items[{index}]"
-    if not isinstance(raw, dict):
-        raise MemoryImportError(f"{where}: must be an object, not {type(raw).__name__}")
-    spec = {field: raw[field] for field in _ITEM_FIELDS if field in raw}
-    spec.setdefault("source", "imported")
-    for field in ("occurred_at", "valid_from", "valid_to"):
-        spec[field] = raw.get(field)
     try:
-        spec = clean_spec(spec)
-        created_at = clean_datetime(raw.get("created_at"), "created_at")
-        old_id = clean_reference(raw.get("id"), "id")
-        supersedes = clean_reference(raw.get("supersedes"), "supersedes")
-    except MemoryFieldError as error:
-        raise MemoryImportError(f"{where}.{error.field}: {error.message}") from None
+        item = ImportItem.model_validate(raw)
+    except ValidationError as error:
+        problem = _problem(error, where)
+        if str(problem).startswith(f"{where}.revisions"):
+            _claim(clean_reference(raw.get("id"), "id"), where, ids)
+        raise problem from None
+    _claim(item.id, where, ids)
+    spec = {**item.fields(), "source_message": None, "supersedes": None}
+    revisions = [revision.as_provenance() for revision in item.revisions]
+    return ImportRecord(spec, revisions, item.id, item.supersedes, item.created_at)
+
+
+def _claim(old_id: int | str | None, where: str, ids: set) -> None:
     if old_id is not None:
         if old_id in ids:
             raise MemoryImportError(f"{where}.id: {old_id!r} appears twice")
         ids.add(old_id)
-    revisions = raw.get("revisions", [])
-    if not isinstance(revisions, list):
-        raise MemoryImportError(f"{where}.revisions: must be a list")
-    cleaned = [_clean_revision(rev, f"{where}.revisions[{n}]") for n, rev in enumerate(revisions)]
-    return ImportRecord(spec, cleaned, old_id, supersedes, created_at)
 
 
 def memory_import_records(data: Any) -> list:
     """The file's `items`, after the checks of its envelope (format, version, size)."""
-    if not isinstance(data, dict):
-        raise MemoryImportError("the file must hold a JSON object")
-    if data.get("format") != EXPORT_FORMAT:
-        raise MemoryImportError(f"format: expected {EXPORT_FORMAT!r}, got {data.get('format')!r}")
-    if data.get("version") != EXPORT_VERSION:
-        raise MemoryImportError(f"version: {data.get('version')!r} is not supported (only 1)")
-    records = data.get("items")
-    if not isinstance(records, list):
-        raise MemoryImportError("items: must be a list")
-    if len(records) > MAX_IMPORT_ITEMS:
-        raise MemoryImportError(f"items: {len(records)} records; the limit is {MAX_IMPORT_ITEMS}")
-    return records
+    try:
+        return ExportFile.model_validate(data).items
+    except ValidationError as error:
+        raise _problem(error, "") from None
 
 
 def memory_import_plan(*, data: Any) -> list[ImportRecord]:
