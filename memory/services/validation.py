@@ -214,6 +214,7 @@ class MemoryFields(BaseModel):
         return value
 
     def fields(self) -> dict[str, Any]:
+        """The memory's own fields (no links), as checked."""
         return {name: getattr(self, name) for name in MemoryFields.model_fields}
 
 
@@ -226,11 +227,7 @@ class MemorySpec(MemoryFields):
     supersedes: Any = None
 
     def spec(self) -> dict[str, Any]:
-        return {
-            **self.fields(),
-            "source_message": self.source_message,
-            "supersedes": self.supersedes,
-        }
+        return {name: getattr(self, name) for name in MemorySpec.model_fields}
 
 
 @cache
