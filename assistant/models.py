@@ -23,7 +23,7 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # Background summaries (assistant/services/pipeline.py). Written only with conditional
+    # Background summaries (assistant/background/pipeline.py). Written only with conditional
     # UPDATEs, never through save(), so a chat turn saving the row cannot clobber them.
     summarised_through = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Id of the last message a session summary covers."

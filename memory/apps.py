@@ -6,6 +6,6 @@ class MemoryConfig(AppConfig):
     verbose_name = "Memory"
 
     def ready(self) -> None:
-        from memory import signals
+        from assistant.background import signals
 
         signals.connect()

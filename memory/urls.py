@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from memory.views import items, page, pipeline, review, transfer
+from assistant.background import views as pipeline
+from memory.views import items, page, review, transfer
 
 app_name = "memory"
 

@@ -20,10 +20,10 @@ from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 
+from assistant.background.runs import RunOutcome, task_run_create, task_run_progress
 from memory.embedding import embed_texts
 from memory.models import Actor, MemoryItem, MemoryRevision, PendingImport, TaskRun
 from memory.services.items import memory_bulk_create, revision_build
-from memory.services.task_runs import RunOutcome, task_run_create, task_run_progress
 from memory.services.transfer import ImportRecord, MemoryImportError, memory_import_plan
 
 # The Celery task that runs a PendingImport (it lives with the other tasks, in assistant;

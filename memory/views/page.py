@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from assistant.background.views import pipeline_context
 from memory import selectors
 from memory.forms import (
     FORGET_ALL_PHRASE,
@@ -24,7 +25,6 @@ from memory.models import Actor, Source
 from memory.services import memory_create
 from memory.services.preferences import memory_settings_get, memory_settings_update
 from memory.views.common import LIST_CHANGED, announce, item_context
-from memory.views.pipeline import pipeline_context
 
 PAGE_SIZE = 20
 

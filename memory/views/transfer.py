@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from assistant.background.views import pipeline_context
 from memory.forms import (
     FORGET_ALL_PHRASE,
     MemoryForgetAllForm,
@@ -31,7 +32,6 @@ from memory.services import (
 )
 from memory.uploads import ImportSizeLimit
 from memory.views.common import INBOX_CHANGED, LIST_CHANGED, announce
-from memory.views.pipeline import pipeline_context
 
 
 def _plural(count: int) -> str:

@@ -13,7 +13,7 @@ from django.core.files.uploadhandler import StopUpload
 from django.http.multipartparser import MultiPartParser
 from django.urls import reverse
 
-from assistant.tasks import memory_import as memory_import_task
+from assistant.background.tasks import memory_import as memory_import_task
 from memory.models import MemoryItem, PendingImport, TaskRun
 from memory.services import memory_create, memory_export
 from memory.uploads import ImportSizeLimit

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from assistant.background.runs import task_run_create
 from memory.models import TaskRun
-from memory.services.task_runs import task_run_create
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}

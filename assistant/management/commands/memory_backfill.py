@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from assistant.services.pipeline_backfill import conversation_backfill, conversations_for_backfill
+from assistant.background.backfill import conversation_backfill, conversations_for_backfill
 from memory.management.schema import require_schema
 from memory.models import TaskRun
 

@@ -7,7 +7,7 @@ owner's memories):
   candidate is the "same", "updates" it (supersede) or is "different" (add);
 - otherwise: add.
 Archived memories count as duplicates (what the user rejected is not proposed again)
-but are never superseded. Nothing here writes; memory/services/pipeline_save.py does.
+but are never superseded. Nothing here writes; memory/consolidation/save.py does.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pgvector.django import CosineDistance
 
 from inference import BackendConfig
 from inference.structured import StructuredOutputError
+from memory.consolidation.extract import EXTRACTED_KINDS, Candidate
 from memory.embedding import embed_texts
 from memory.models import Kind, MemoryItem, Status
-from memory.services.extraction import EXTRACTED_KINDS, Candidate
 from memory.services.llm_json import ask_json
 
 ADD, SUPERSEDE, SKIP = "add", "supersede", "skip"

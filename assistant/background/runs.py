@@ -1,6 +1,6 @@
 """Recording background runs (TaskRun): created on enqueue, then moved on by Celery signals.
 
-The signal handlers (memory/signals.py) and the synchronous backfill both go through
+The signal handlers (assistant/background/signals.py) and the synchronous backfill both go through
 these functions, keyed by the Celery task id or by the run itself.
 """
 

@@ -2,7 +2,7 @@
 
 A task re-fetches its rows (the service exits quietly when the conversation is gone),
 retries only transient backend errors with exponential backoff, and reports what it
-did as a dict that the TaskRun signal handlers store (memory/signals.py).
+did as a dict that the TaskRun signal handlers store (assistant/background/signals.py).
 
 A run that reaches the soft time limit (CELERY_TASK_SOFT_TIME_LIMIT, below the hard
 one) records the failure and lets the conversation rest; a task started more than
@@ -16,16 +16,17 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from assistant.models import Conversation
-from assistant.services import pipeline_schedule, recovery
-from assistant.services.pipeline import (
+from assistant.background import schedule as pipeline_schedule
+from assistant.background.pipeline import (
     conversation_pipeline_run,
     conversation_summary_failed,
     new_claim_token,
 )
+from assistant.background.runs import task_run_attempts
+from assistant.models import Conversation
+from assistant.services import recovery
 from inference import InferenceError
 from memory.services.imports import IMPORT_TASK, memory_import_pending_run
-from memory.services.task_runs import task_run_attempts
 
 MAX_COUNTDOWN_S = 600
 

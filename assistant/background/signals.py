@@ -10,7 +10,7 @@ import logging
 
 from celery import signals
 
-from memory.services.task_runs import (
+from assistant.background.runs import (
     RunOutcome,
     task_run_failed,
     task_run_finished,
