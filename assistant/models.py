@@ -177,3 +177,10 @@ class ContextItem(models.Model):
     @property
     def found_by(self) -> list[str]:
         return [s for s in self.signals if s not in self.BACKGROUND_SIGNALS] or self.signals
+
+
+# Background work's models live with its code; importing them here registers them in
+# this app.
+from assistant.background.models import PendingImport, TaskRun  # noqa: E402
+
+__all__ = ["ContextItem", "Conversation", "Message", "PendingImport", "TaskRun"]

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Coalesce
 
+from assistant.background.models import TaskRun
 from assistant.background.pipeline import (
     conversation_label,
     conversation_pipeline_run,
@@ -27,7 +28,6 @@ from assistant.background.runs import (
 )
 from assistant.models import Conversation, Message
 from inference import InferenceError
-from memory.models import TaskRun
 
 MAX_RUNS_PER_CONVERSATION = 10_000  # a guard against a loop, far above any real backlog
 

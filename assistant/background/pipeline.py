@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from assistant.background.models import TaskRun
 from assistant.background.runs import RunOutcome, task_run_ensure
 from assistant.models import Conversation, Message
 from assistant.profiles import backend_for_profile
@@ -32,7 +33,6 @@ from memory.consolidation.reconcile import SKIP, SUPERSEDE, candidates_reconcile
 from memory.consolidation.save import pipeline_results_save
 from memory.consolidation.summarise import summary_previous_text, summary_write
 from memory.consolidation.transcript import Transcript, TranscriptMessage
-from memory.models import TaskRun
 from memory.services.preferences import memory_is_active, memory_settings_get
 
 # An answer still "pending" or "streaming" this long after it was created was abandoned

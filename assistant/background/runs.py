@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db.models import F, Q
 from django.utils import timezone
 
-from memory.models import TaskRun
+from assistant.background.models import TaskRun
 
 ERROR_CHARS = 2000
 LOST = "No worker finished this run (the worker stopped, or the queue lost the task)."

@@ -17,6 +17,7 @@ from django.db.models import Count, F, Max, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from assistant.background.models import TaskRun
 from assistant.background.pipeline import (
     ABANDONED_AFTER,
     OPEN_STATUSES,
@@ -26,7 +27,6 @@ from assistant.background.pipeline import (
 )
 from assistant.background.runs import task_run_create, task_runs_mark_lost
 from assistant.models import Conversation
-from memory.models import TaskRun
 from memory.services.preferences import memory_is_active
 
 

@@ -17,6 +17,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from assistant.background import schedule as pipeline_schedule
+from assistant.background.imports import IMPORT_TASK, memory_import_pending_run
 from assistant.background.pipeline import (
     conversation_pipeline_run,
     conversation_summary_failed,
@@ -26,7 +27,6 @@ from assistant.background.runs import task_run_attempts
 from assistant.models import Conversation
 from assistant.services import recovery
 from inference import InferenceError
-from memory.services.imports import IMPORT_TASK, memory_import_pending_run
 
 MAX_COUNTDOWN_S = 600
 

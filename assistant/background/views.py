@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from memory.models import TaskRun
+from assistant.background.models import TaskRun
 from memory.views.common import INBOX_CHANGED, LIST_CHANGED, announce
 
 RECENT_RUNS = 5

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from assistant.background.views import pipeline_context
 from memory import selectors
 from memory.forms import (
     FORGET_ALL_PHRASE,
@@ -21,6 +20,7 @@ from memory.forms import (
     MemoryImportForm,
     MemorySettingsForm,
 )
+from memory.hooks import background_status
 from memory.models import Actor, Source
 from memory.services import memory_create
 from memory.services.preferences import memory_settings_get, memory_settings_update
@@ -68,7 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
         **results,
         **inbox_context(user=request.user),
         **settings_context(user=request.user),
-        **pipeline_context(user=request.user),
+        **background_status(user=request.user),
         "filter_form": filter_form,
         "add_form": MemoryAddForm(),
         "import_form": MemoryImportForm(),

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from assistant.background.models import TaskRun
 from assistant.background.runs import task_run_create
-from memory.models import TaskRun
 from memory.services import memory_create
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_memory_browser import sign_in

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from assistant.background.models import TaskRun
 from assistant.background.pipeline import conversation_claim
 from assistant.background.runs import task_run_create
 from assistant.background.schedule import (
@@ -18,7 +19,7 @@ from assistant.background.schedule import (
 )
 from assistant.background.tasks import conversation_summarise, retry_countdown
 from assistant.models import Conversation
-from memory.models import SessionSummary, TaskRun
+from memory.models import SessionSummary
 from memory.services.preferences import memory_settings_update
 from tests.pipeline.conftest import KITCHEN, chat, say
 

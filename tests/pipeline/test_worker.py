@@ -9,11 +9,12 @@ import uuid
 import pytest
 import redis
 
+from assistant.background.models import TaskRun
 from assistant.background.runs import task_run_create
 from assistant.background.schedule import conversations_due
 from assistant.background.tasks import conversation_summarise, conversations_sweep
 from assistant.celery import app as celery_app
-from memory.models import MemoryItem, SessionSummary, TaskRun
+from memory.models import MemoryItem, SessionSummary
 from memory.services.preferences import memory_settings_update
 from tests.pipeline.conftest import KITCHEN, chat, memories_json, memory
 from tests.pipeline.worker import CeleryWorker, RedisServer, wait_for

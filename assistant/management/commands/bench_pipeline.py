@@ -28,6 +28,7 @@ from rich.table import Table
 
 from assistant import embedded
 from assistant.background.backfill import conversation_backfill
+from assistant.background.models import TaskRun
 from assistant.background.pipeline import background_backend
 from assistant.background.tasks import conversation_summarise
 from assistant.management.commands._pipeline_bench_data import (
@@ -41,7 +42,7 @@ from assistant.services.turn_context import turn_prompt_prepare
 from inference import ContentDelta, ReasoningDelta, stream_chat
 from memory.consolidation.save import thread_key_for
 from memory.management.schema import require_schema
-from memory.models import Kind, MemoryItem, SessionSummary, TaskRun
+from memory.models import Kind, MemoryItem, SessionSummary
 from memory.services.preferences import memory_settings_update
 
 BENCH_USER = "bench-pipeline"

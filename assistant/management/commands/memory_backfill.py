@@ -14,8 +14,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from assistant.background.backfill import conversation_backfill, conversations_for_backfill
+from assistant.background.models import TaskRun
 from memory.management.schema import require_schema
-from memory.models import TaskRun
 
 
 def _since(value: str | None) -> dt.datetime | None:
