@@ -1,7 +1,8 @@
 """Recording background runs (TaskRun): created on enqueue, then moved on by Celery signals.
 
-The signal handlers (assistant/background/signals.py) and the synchronous backfill both go through
-these functions, keyed by the Celery task id or by the run itself.
+Any background job records its runs here (summaries, backfills and imports today,
+connector syncs next): the signal handlers (signals.py) and the synchronous backfill both
+go through these functions, keyed by the Celery task id or by the run itself.
 """
 
 from __future__ import annotations

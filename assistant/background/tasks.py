@@ -1,4 +1,5 @@
-"""Celery tasks: thin adapters that take ids and call services.
+"""Celery tasks, all of them: thin adapters that take ids and call services. Their names
+stay "assistant.tasks.*" (the beat schedule and queued messages use them).
 
 A task re-fetches its rows (the service exits quietly when the conversation is gone),
 retries only transient backend errors with exponential backoff, and reports what it
@@ -16,7 +17,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from assistant.background import schedule as pipeline_schedule
+from assistant.background import schedule
 from assistant.background.imports import IMPORT_TASK, memory_import_pending_run
 from assistant.background.pipeline import (
     conversation_pipeline_run,
@@ -103,14 +104,14 @@ def conversation_summarise(self, conversation_id: int) -> dict:
         # The input cap stopped this run early: the rest follows straight away.
         conversation = Conversation.objects.filter(pk=conversation_id).first()
         if conversation is not None:
-            pipeline_schedule.conversation_summarise_enqueue(conversation=conversation)
+            schedule.conversation_summarise_enqueue(conversation=conversation)
     return outcome.as_dict()
 
 
 @shared_task(name="assistant.tasks.conversations_sweep", ignore_result=True)
 def conversations_sweep() -> dict:
     """Every SUMMARY_SWEEP_INTERVAL_S (beat): enqueue conversations that are due."""
-    return pipeline_schedule.conversations_sweep().as_dict()
+    return schedule.conversations_sweep().as_dict()
 
 
 @shared_task(name="assistant.tasks.answers_close_stale", ignore_result=True)
