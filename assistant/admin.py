@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from assistant.background import admin as background_admin  # noqa: F401 (registers TaskRun)
 from assistant.models import Conversation, Message
 
 

@@ -11,3 +11,15 @@ class AssistantConfig(AppConfig):
         from memory.events import memory_erased
 
         memory_erased.connect(answers_scrub_memories, dispatch_uid="assistant-scrub-memories")
+
+        # Background work: task runs follow Celery's signals, and the memory page shows
+        # them and hands big imports over through memory's hooks.
+        from assistant.background import signals
+        from assistant.background.imports import memory_import_enqueue
+        from assistant.background.views import pipeline_context
+        from memory.hooks import background_hooks_register
+
+        signals.connect()
+        background_hooks_register(
+            import_enqueue=memory_import_enqueue, status_context=pipeline_context
+        )

@@ -8,4 +8,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assistant.settings")
 
 app = Celery("assistant")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Every task lives in the background-work home (task names stay "assistant.tasks.*").
+app.autodiscover_tasks(["assistant.background"])

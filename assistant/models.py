@@ -26,7 +26,7 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # Background summaries (assistant/services/pipeline.py). Written only with conditional
+    # Background summaries (assistant/background/pipeline.py). Written only with conditional
     # UPDATEs, never through save(), so a chat turn saving the row cannot clobber them.
     summarised_through = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Id of the last message a session summary covers."
@@ -178,3 +178,10 @@ class ContextItem(models.Model):
     def found_by(self) -> list[str]:
         """The signals that explain why this was found (memory's BACKGROUND_SIGNALS left out)."""
         return [s for s in self.signals if s not in BACKGROUND_SIGNALS] or self.signals
+
+
+# Background work's models live with its code; importing them here registers them in
+# this app.
+from assistant.background.models import PendingImport, TaskRun  # noqa: E402
+
+__all__ = ["ContextItem", "Conversation", "Message", "PendingImport", "TaskRun"]

@@ -348,7 +348,7 @@ EXTRACTION_MAX_OUTPUT_TOKENS = env_int("EXTRACTION_MAX_OUTPUT_TOKENS", 1024, min
 # Summaries of left-out turns put into a long conversation's prompt.
 SUMMARY_PROMPT_TOKEN_BUDGET = env_int("SUMMARY_PROMPT_TOKEN_BUDGET", 800, minimum=0)
 # How long a worker's claim on a conversation lasts; never less than the hard time limit
-# plus a minute (assistant/services/pipeline.py claim_ttl_s).
+# plus a minute (assistant/background/pipeline.py claim_ttl_s).
 SUMMARY_CLAIM_TTL_S = env_int("SUMMARY_CLAIM_TTL_S", 900, minimum=10)
 # After a permanent failure the sweep leaves the conversation alone this long.
 SUMMARY_FAILURE_BACKOFF_MINUTES = env_int("SUMMARY_FAILURE_BACKOFF_MINUTES", 30, minimum=0)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from assistant.background import views as background
 from assistant.views import chat, stream, turn_tools
 
 chat_patterns = (
@@ -44,6 +45,8 @@ chat_patterns = (
 
 urlpatterns = [
     path("", include(chat_patterns)),
+    # The memory page's background-work section polls this (assistant/background/views.py).
+    path("memory/background", background.status, name="background-status"),
     path("memory/", include("memory.urls")),
     # /healthz is answered by assistant.middleware.HealthzMiddleware, before host checks.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -6,7 +6,7 @@ admin is read-only; the actions forget through memory.services like the memory p
 
 from django.contrib import admin, messages
 
-from memory.models import Actor, MemoryItem, MemoryRevision, SessionSummary, TaskRun
+from memory.models import Actor, MemoryItem, MemoryRevision, SessionSummary
 from memory.services import memory_forget, memory_forget_permanently
 
 
@@ -85,33 +85,8 @@ class MemoryRevisionAdmin(admin.ModelAdmin):
         return False
 
 
-# -- background work ---------------------------------------------------------------------
-# Read-only: runs are written by the Celery signal handlers, summaries by the pipeline.
-
-
-@admin.register(TaskRun)
-class TaskRunAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "owner",
-        "kind",
-        "state",
-        "target_label",
-        "attempts",
-        "memories_added",
-        "parse_failures",
-        "created_at",
-        "finished_at",
-    )
-    list_filter = ("state", "kind")
-    search_fields = ("target_label", "celery_task_id", "owner__username", "error")
-    raw_id_fields = ("owner", "conversation")
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
+# -- session summaries -------------------------------------------------------------------
+# Read-only: written by the background run (task runs are in assistant/background/admin.py).
 
 
 @admin.register(SessionSummary)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from memory.views import items, page, pipeline, review, transfer
+from memory.views import items, page, review, transfer
 
 app_name = "memory"
 
@@ -11,7 +11,6 @@ urlpatterns = [
     path("add", page.add, name="add"),
     path("settings", page.settings_update, name="settings"),
     path("inbox", page.inbox, name="inbox"),
-    path("background", pipeline.status, name="pipeline"),
     path("review", review.bulk, name="review-bulk"),
     path("export", transfer.export, name="export"),
     path("import", transfer.import_, name="import"),

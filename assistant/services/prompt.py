@@ -11,7 +11,7 @@ from assistant.models import Message
 from assistant.selectors import history_for_prompt
 from inference.fencing import FENCE_FORMAT_NOTE, fence
 from inference.tokens import estimate_message_tokens, estimate_tokens
-from memory.services.summaries import summaries_for_prompt
+from memory.consolidation.summarise import summaries_for_prompt
 from memory.tags import memory_tag
 
 SUMMARY_HEADER = (

@@ -9,7 +9,7 @@ from memory.services.forget import (
     memory_revision_restore,
     memory_unforget,
 )
-from memory.services.imports import ImportResult, memory_import, memory_import_enqueue
+from memory.services.imports import ImportResult, memory_import
 from memory.services.items import (
     memory_bulk_create,
     memory_create,
@@ -34,7 +34,6 @@ __all__ = [
     "memory_forget_all",
     "memory_forget_permanently",
     "memory_import",
-    "memory_import_enqueue",
     "memory_import_plan",
     "memory_mark_used",
     "memory_pin",

@@ -2,33 +2,25 @@
 
 A memory already in the owner's memory (same text and kind, not forgotten) is skipped,
 so importing the same export again adds nothing. The file's history is kept as imported
-provenance (see transfer._clean_revision). Small files are imported inside the request
-(`memory_import`); bigger ones are stored as a PendingImport and imported by a background
-run (`memory_import_enqueue`, then `memory_import_pending_run` from the Celery task),
-which shows its progress on its TaskRun.
+provenance (see transfer._clean_revision). Small files are imported inside the request;
+bigger ones go to the background through memory.hooks, and that run calls `memory_import`
+with a progress callback.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 
 from memory.embedding import embed_texts
-from memory.models import Actor, MemoryItem, MemoryRevision, PendingImport, TaskRun
+from memory.models import Actor, MemoryItem, MemoryRevision
 from memory.services.items import memory_bulk_create, revision_build
-from memory.services.task_runs import RunOutcome, task_run_create, task_run_progress
-from memory.services.transfer import ImportRecord, MemoryImportError, memory_import_plan
+from memory.services.transfer import ImportRecord, memory_import_plan
 
-# The Celery task that runs a PendingImport (it lives with the other tasks, in assistant;
-# memory names it instead of importing it).
-IMPORT_TASK = "assistant.tasks.memory_import"
 _LOCK_NAMESPACE = 0x4D454D49  # pg_advisory_xact_lock(namespace, owner id): one import at a time
 _PRESENT_BATCH = 1000
 
@@ -47,14 +39,6 @@ class ImportResult:
             return added
         were = "was" if self.skipped == 1 else "were"
         return f"{added} {_plural(self.skipped).capitalize()} {were} already there and skipped."
-
-
-class MemoryImportFailed(RuntimeError):
-    """A background import stopped; nothing of it was written."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def _plural(count: int) -> str:
@@ -157,71 +141,23 @@ def _import(
 
 
 def memory_import(
-    *, owner, data: dict[str, Any], changed_by=None, progress: Progress | None = None
+    *,
+    owner,
+    data: dict[str, Any],
+    changed_by=None,
+    progress: Progress | None = None,
+    finish: Callable[[], Any] | None = None,
 ) -> ImportResult:
     """Add the memories of an export to `owner`'s memory, skipping those already there.
 
     Everything is validated before anything is written, and written in one transaction:
     a bad file changes nothing. Texts are re-embedded with the configured model; the
     source message link is dropped (message ids belong to the exporting installation),
-    the quote is kept; `supersedes` links are re-pointed inside the file.
+    the quote is kept; `supersedes` links are re-pointed inside the file. `progress(done,
+    total)` is called while embedding; `finish()` runs inside the import's transaction (a
+    background run deletes its stored file there, so the file is imported only once).
     """
     records = memory_import_plan(data=data)
-    return _import(owner=owner, records=records, changed_by=changed_by, progress=progress)
-
-
-def memory_import_enqueue(*, owner, data: dict[str, Any], item_count: int, label: str) -> TaskRun:
-    """Store a checked export file and queue its import (after the transaction commits)."""
-    task_id = str(uuid.uuid4())
-    with transaction.atomic():
-        run = task_run_create(
-            owner=owner,
-            kind=TaskRun.Kind.IMPORT,
-            target_label=f"import of {_plural(item_count)} from {label}",
-            celery_task_id=task_id,
-        )
-        task_run_progress(run=run, done=0, total=item_count)
-        pending = PendingImport.objects.create(
-            owner=owner, run=run, payload=json.dumps(data), item_count=item_count
-        )
-        transaction.on_commit(
-            lambda: current_app.send_task(IMPORT_TASK, args=[pending.pk], task_id=task_id)
-        )
-    run.refresh_from_db()
-    return run
-
-
-def memory_import_pending_run(*, pending_id: int) -> RunOutcome:
-    """The background import of a PendingImport: all or nothing, the file deleted after.
-
-    Gone (already imported, or its owner deleted): skipped. Any error fails the run
-    with MemoryImportFailed, whose message says that nothing was imported and why."""
-    pending = PendingImport.objects.select_related("owner", "run").filter(pk=pending_id).first()
-    if pending is None:
-        return RunOutcome.skipped("Nothing to import: this file was already imported.")
-    run = pending.run
-
-    def progress(done: int, total: int) -> None:
-        task_run_progress(run=run, done=done, total=total)
-
-    def finish() -> None:  # in the import's transaction: imported once, even if redelivered
-        PendingImport.objects.filter(pk=pending.pk).delete()
-
-    try:
-        records = memory_import_plan(data=json.loads(pending.payload))
-        result = _import(
-            owner=pending.owner,
-            records=records,
-            changed_by=pending.owner,
-            progress=progress,
-            finish=finish,
-        )
-    except Exception as error:
-        PendingImport.objects.filter(pk=pending.pk).delete()
-        why = error if isinstance(error, MemoryImportError) else f"{type(error).__name__}: {error}"
-        raise MemoryImportFailed(f"Nothing was imported. The problem: {why}") from error
-    return RunOutcome(
-        detail=result.summary,
-        memories_added=result.added,
-        memories_skipped=result.skipped,
+    return _import(
+        owner=owner, records=records, changed_by=changed_by, progress=progress, finish=finish
     )

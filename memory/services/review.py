@@ -9,9 +9,9 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from memory.consolidation.save import superseded_archive_on_accept
 from memory.models import Actor, MemoryItem, Status
 from memory.services.items import memory_set_status, memory_update
-from memory.services.pipeline_save import superseded_archive_on_accept
 
 ACCEPTED = "accepted in review"
 REJECTED = "rejected in review"

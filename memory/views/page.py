@@ -20,11 +20,11 @@ from memory.forms import (
     MemoryImportForm,
     MemorySettingsForm,
 )
+from memory.hooks import background_status
 from memory.models import Actor, Source
 from memory.services import memory_create
 from memory.services.preferences import memory_settings_get, memory_settings_update
 from memory.views.common import LIST_CHANGED, announce, item_context
-from memory.views.pipeline import pipeline_context
 
 PAGE_SIZE = 20
 
@@ -68,7 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
         **results,
         **inbox_context(user=request.user),
         **settings_context(user=request.user),
-        **pipeline_context(user=request.user),
+        **background_status(user=request.user),
         "filter_form": filter_form,
         "add_form": MemoryAddForm(),
         "import_form": MemoryImportForm(),

@@ -19,6 +19,7 @@ from memory.forms import (
     MemoryImportForm,
     too_large_message,
 )
+from memory.hooks import background_import_enqueue, background_status
 from memory.models import Actor
 from memory.services import (
     MemoryFieldError,
@@ -26,12 +27,10 @@ from memory.services import (
     memory_export,
     memory_forget_all,
     memory_import,
-    memory_import_enqueue,
     memory_import_plan,
 )
 from memory.uploads import ImportSizeLimit
 from memory.views.common import INBOX_CHANGED, LIST_CHANGED, announce
-from memory.views.pipeline import pipeline_context
 
 
 def _plural(count: int) -> str:
@@ -77,7 +76,7 @@ def _import(request: HttpRequest, limit: ImportSizeLimit) -> HttpResponse:
             count = len(memory_import_plan(data=data))
             if count > settings.MEMORY_IMPORT_SYNC_MAX_ITEMS:
                 name = request.FILES["file"].name or "a file"
-                queued = memory_import_enqueue(
+                queued = background_import_enqueue(
                     owner=request.user, data=data, item_count=count, label=name
                 )
             else:
@@ -94,7 +93,7 @@ def _import(request: HttpRequest, limit: ImportSizeLimit) -> HttpResponse:
         return redirect("memory:index")
     response = render(request, "memory/page.html#import", context)
     if queued:  # the page's background-work section starts polling (an out-of-band swap)
-        status = pipeline_context(user=request.user) | {"pipeline_oob": True}
+        status = background_status(user=request.user) | {"pipeline_oob": True}
         response.write(render_to_string("memory/page.html#pipeline", status, request))
     elif "import_message" in context:
         announce(response, LIST_CHANGED, INBOX_CHANGED)

@@ -13,7 +13,7 @@ from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 
-from assistant import tasks
+from assistant.background import tasks
 from assistant.models import Conversation, Message
 from assistant.services import turn
 from assistant.services.conversations import message_send

@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from memory.models import TaskRun
+from assistant.background.models import TaskRun
+from assistant.background.runs import task_run_create
 from memory.services import memory_create
-from memory.services.task_runs import task_run_create
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_memory_browser import sign_in
 

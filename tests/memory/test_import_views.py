@@ -13,8 +13,9 @@ from django.core.files.uploadhandler import StopUpload
 from django.http.multipartparser import MultiPartParser
 from django.urls import reverse
 
-from assistant.tasks import memory_import as memory_import_task
-from memory.models import MemoryItem, PendingImport, TaskRun
+from assistant.background.models import PendingImport, TaskRun
+from assistant.background.tasks import memory_import as memory_import_task
+from memory.models import MemoryItem
 from memory.services import memory_create, memory_export
 from memory.uploads import ImportSizeLimit
 
@@ -150,7 +151,7 @@ def test_a_big_import_runs_in_the_background_with_progress(
     run = TaskRun.objects.get(owner=owner, kind="import")
     assert run.target_label == "import of 3 memories from figs.json"
     assert not MemoryItem.objects.owned_by(owner).exists()
-    polling = owner_client.get(reverse("memory:pipeline"), **HX)
+    polling = owner_client.get(reverse("background-status"), **HX)
     assert polling.status_code == 200 and b"Waiting to import 3 memories" in polling.content
 
     pending = PendingImport.objects.get(run=run)
@@ -160,7 +161,7 @@ def test_a_big_import_runs_in_the_background_with_progress(
     assert (run.state, run.memories_added, run.progress_done) == ("succeeded", 3, 3)
     assert run.detail == "Imported 3 memories."
     assert MemoryItem.objects.owned_by(owner).count() == 3
-    done = owner_client.get(reverse("memory:pipeline") + "?was_pending=1", **HX)
+    done = owner_client.get(reverse("background-status") + "?was_pending=1", **HX)
     assert done.status_code == 286 and b"Imported 3 memories." in done.content
     assert "memory-list-changed" in done["HX-Trigger"]
 
@@ -176,7 +177,7 @@ def test_a_failed_background_import_shows_its_error(owner_client, owner, outside
 
     run.refresh_from_db()
     assert run.state == "failed" and run.error.startswith("Nothing was imported.")
-    page = owner_client.get(reverse("memory:pipeline"), **HX).content.decode()
+    page = owner_client.get(reverse("background-status"), **HX).content.decode()
     assert "alert alert-error" in page and "Nothing was imported. The problem: format" in page
     assert not MemoryItem.objects.owned_by(owner).exists()
 
@@ -186,5 +187,5 @@ def test_an_outsider_sees_none_of_the_owners_import_runs(owner, outsider, settin
     client.force_login(owner)
     client.post(IMPORT, {"file": _upload(_export(outsider, "I like figs."))}, **HX)
     client.force_login(outsider)
-    response = client.get(reverse("memory:pipeline"), **HX)
+    response = client.get(reverse("background-status"), **HX)
     assert response.status_code == 286 and b"import" not in response.content.lower()

@@ -8,17 +8,21 @@ from datetime import UTC, datetime
 
 import pytest
 
-from memory.models import MemoryItem, MemoryRevision, PendingImport, TaskRun
+from assistant.background.imports import (
+    MemoryImportFailed,
+    memory_import_enqueue,
+    memory_import_pending_run,
+)
+from assistant.background.models import PendingImport, TaskRun
+from memory.models import MemoryItem, MemoryRevision
 from memory.services import (
     MemoryImportError,
     memory_create,
     memory_export,
     memory_forget,
     memory_import,
-    memory_import_enqueue,
     memory_update,
 )
-from memory.services.imports import MemoryImportFailed, memory_import_pending_run
 
 pytestmark = pytest.mark.django_db
 

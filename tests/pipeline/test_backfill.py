@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from memory.models import SessionSummary, TaskRun
+from assistant.background.models import TaskRun
+from memory.models import SessionSummary
 from memory.services.preferences import memory_settings_update
 from tests.pipeline.conftest import KITCHEN, chat
 

@@ -8,14 +8,15 @@ import uuid
 
 import pytest
 
-from assistant.services.pipeline import conversation_pipeline_run
-from assistant.tasks import conversation_summarise
-from memory.models import MemoryItem, SessionSummary, TaskRun
-from memory.services.extraction import candidates_from_reply
+from assistant.background.models import TaskRun
+from assistant.background.pipeline import conversation_pipeline_run
+from assistant.background.runs import task_run_create
+from assistant.background.tasks import conversation_summarise
+from memory.consolidation.extract import candidates_from_reply
+from memory.consolidation.transcript import Transcript, TranscriptMessage
+from memory.models import MemoryItem, SessionSummary
 from memory.services.llm_json import CORRECTION
 from memory.services.preferences import memory_settings_update
-from memory.services.task_runs import task_run_create
-from memory.services.transcript import Transcript, TranscriptMessage
 from tests.pipeline.conftest import KITCHEN, chat, memories_json, memory
 
 pytestmark = pytest.mark.django_db

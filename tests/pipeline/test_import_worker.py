@@ -8,10 +8,11 @@ import uuid
 
 import pytest
 
-from assistant.tasks import memory_import as memory_import_task
-from memory.models import MemoryItem, PendingImport, TaskRun
+from assistant.background.models import PendingImport, TaskRun
+from assistant.background.runs import task_run_create
+from assistant.background.tasks import memory_import as memory_import_task
+from memory.models import MemoryItem
 from memory.services import memory_create, memory_export
-from memory.services.task_runs import task_run_create
 from tests.pipeline.test_worker import broker, redis_server, send, workers  # noqa: F401
 from tests.pipeline.worker import wait_for
 

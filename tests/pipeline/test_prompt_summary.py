@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from assistant.background.pipeline import conversation_pipeline_run
 from assistant.services.conversations import message_send
-from assistant.services.pipeline import conversation_pipeline_run
 from assistant.services.prompt import SUMMARY_HEADER, chat_prompt_build
 from memory.models import SessionSummary
 from memory.services import memory_forget

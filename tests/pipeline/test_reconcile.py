@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.services.pipeline import conversation_pipeline_run
+from assistant.background.pipeline import conversation_pipeline_run
 from memory.models import MemoryItem
 from memory.services import memory_create
 from memory.services.preferences import memory_settings_update

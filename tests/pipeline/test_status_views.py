@@ -6,12 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from memory.models import TaskRun
-from memory.services.task_runs import task_run_create
+from assistant.background.models import TaskRun
+from assistant.background.runs import task_run_create
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
-STATUS = reverse("memory:pipeline")
+STATUS = reverse("background-status")
 
 
 def queued(owner, label="conversation 1: Kitchen", **fields):

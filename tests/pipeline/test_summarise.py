@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from assistant.background import pipeline
+from assistant.background.pipeline import conversation_claim, conversation_pipeline_run
 from assistant.models import Conversation, Message
-from assistant.services import pipeline
-from assistant.services.pipeline import conversation_claim, conversation_pipeline_run
 from memory.models import MemoryItem, SessionSummary
 from memory.search import memory_search
 from memory.services import memory_create

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from assistant.background.pipeline import conversation_pipeline_run
 from assistant.models import ContextItem, Conversation, Message
 from assistant.services.context import memory_context_build
 from assistant.services.conversations import conversation_delete, message_send
-from assistant.services.pipeline import conversation_pipeline_run
 from assistant.services.prompt import chat_prompt_build
 from assistant.services.turn_context import turn_prompt_prepare
 from memory.models import MemoryItem, MemoryRevision, SessionSummary

@@ -9,17 +9,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from assistant.models import Conversation
-from assistant.services.pipeline import conversation_claim
-from assistant.services.pipeline_schedule import (
+from assistant.background.models import TaskRun
+from assistant.background.pipeline import conversation_claim
+from assistant.background.runs import task_run_create
+from assistant.background.schedule import (
     conversation_summarise_enqueue,
     conversations_due,
     conversations_sweep,
 )
-from assistant.tasks import conversation_summarise, retry_countdown
-from memory.models import SessionSummary, TaskRun
+from assistant.background.tasks import conversation_summarise, retry_countdown
+from assistant.models import Conversation
+from memory.models import SessionSummary
 from memory.services.preferences import memory_settings_update
-from memory.services.task_runs import task_run_create
 from tests.pipeline.conftest import KITCHEN, chat, say
 
 pytestmark = pytest.mark.django_db
@@ -138,8 +139,8 @@ def test_a_task_for_a_deleted_conversation_exits_quietly(owner, model):
 def test_a_retry_puts_the_run_back_in_the_queue_with_the_reason(owner):
     from types import SimpleNamespace
 
+    from assistant.background.signals import on_retry
     from inference import InferenceError
-    from memory.signals import on_retry
 
     run = task_run_create(owner=owner, kind="summarise", target_label="k", celery_task_id="t-1",
                           state="running")  # fmt: skip

@@ -13,12 +13,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from assistant.background.models import TaskRun
+from assistant.background.pipeline import conversation_claim, conversation_pipeline_run
+from assistant.background.runs import task_run_create
+from assistant.background.schedule import conversations_due
+from assistant.background.tasks import conversation_summarise, hit_time_limit
 from assistant.models import Conversation
-from assistant.services.pipeline import conversation_claim, conversation_pipeline_run
-from assistant.services.pipeline_schedule import conversations_due
-from assistant.tasks import conversation_summarise, hit_time_limit
-from memory.models import MemoryItem, SessionSummary, TaskRun
-from memory.services.task_runs import task_run_create
+from memory.models import MemoryItem, SessionSummary
 from tests.pipeline.conftest import KITCHEN, chat
 
 

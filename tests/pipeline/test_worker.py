@@ -9,12 +9,13 @@ import uuid
 import pytest
 import redis
 
+from assistant.background.models import TaskRun
+from assistant.background.runs import task_run_create
+from assistant.background.schedule import conversations_due
+from assistant.background.tasks import conversation_summarise, conversations_sweep
 from assistant.celery import app as celery_app
-from assistant.services.pipeline_schedule import conversations_due
-from assistant.tasks import conversation_summarise, conversations_sweep
-from memory.models import MemoryItem, SessionSummary, TaskRun
+from memory.models import MemoryItem, SessionSummary
 from memory.services.preferences import memory_settings_update
-from memory.services.task_runs import task_run_create
 from tests.pipeline.conftest import KITCHEN, chat, memories_json, memory
 from tests.pipeline.worker import CeleryWorker, RedisServer, wait_for
 

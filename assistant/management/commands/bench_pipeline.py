@@ -27,6 +27,10 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant import embedded
+from assistant.background.backfill import conversation_backfill
+from assistant.background.models import TaskRun
+from assistant.background.pipeline import background_backend
+from assistant.background.tasks import conversation_summarise
 from assistant.management.commands._pipeline_bench_data import (
     conversations_create,
     long_conversation_create,
@@ -34,14 +38,11 @@ from assistant.management.commands._pipeline_bench_data import (
 from assistant.management.commands.bench_chat import _machine, _stats
 from assistant.models import Message
 from assistant.services.conversations import message_send
-from assistant.services.pipeline import background_backend
-from assistant.services.pipeline_backfill import conversation_backfill
 from assistant.services.turn_context import turn_prompt_prepare
-from assistant.tasks import conversation_summarise
 from inference import ContentDelta, ReasoningDelta, stream_chat
+from memory.consolidation.save import thread_key_for
 from memory.management.schema import require_schema
-from memory.models import Kind, MemoryItem, SessionSummary, TaskRun
-from memory.services.pipeline_save import thread_key_for
+from memory.models import Kind, MemoryItem, SessionSummary
 from memory.services.preferences import memory_settings_update
 
 BENCH_USER = "bench-pipeline"

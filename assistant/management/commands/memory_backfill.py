@@ -13,9 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from assistant.services.pipeline_backfill import conversation_backfill, conversations_for_backfill
+from assistant.background.backfill import conversation_backfill, conversations_for_backfill
+from assistant.background.models import TaskRun
 from memory.management.schema import require_schema
-from memory.models import TaskRun
 
 
 def _since(value: str | None) -> dt.datetime | None:

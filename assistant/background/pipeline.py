@@ -22,18 +22,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from assistant.background.models import TaskRun
+from assistant.background.runs import RunOutcome, task_run_ensure
 from assistant.models import Conversation, Message
 from assistant.profiles import backend_for_profile
 from inference import InferenceError
 from inference.tokens import MESSAGE_OVERHEAD_TOKENS, estimate_tokens
-from memory.models import TaskRun
-from memory.services.extraction import memories_extract
-from memory.services.pipeline_save import pipeline_results_save
+from memory.consolidation.extract import memories_extract
+from memory.consolidation.reconcile import SKIP, SUPERSEDE, candidates_reconcile
+from memory.consolidation.save import pipeline_results_save
+from memory.consolidation.summarise import summary_previous_text, summary_write
+from memory.consolidation.transcript import Transcript, TranscriptMessage
 from memory.services.preferences import memory_is_active, memory_settings_get
-from memory.services.reconcile import SKIP, SUPERSEDE, candidates_reconcile
-from memory.services.summaries import summary_previous_text, summary_write
-from memory.services.task_runs import RunOutcome, task_run_ensure
-from memory.services.transcript import Transcript, TranscriptMessage
 
 # An answer still "pending" or "streaming" this long after it was created was abandoned
 # (its stream died); it no longer holds back the summary.

@@ -7,13 +7,12 @@ owner's memories):
   candidate is the "same", "updates" it (supersede) or is "different" (add);
 - otherwise: add.
 Archived memories count as duplicates (what the user rejected is not proposed again)
-but are never superseded. Nothing here writes; memory/services/pipeline_save.py does.
+but are never superseded. Nothing here writes; memory/consolidation/save.py does.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +23,9 @@ from pgvector.django import CosineDistance
 
 from inference import BackendConfig
 from inference.structured import StructuredOutputError
+from memory.consolidation.extract import EXTRACTED_KINDS, Candidate, normalised
 from memory.embedding import embed_texts
 from memory.models import Kind, MemoryItem, Status
-from memory.services.extraction import EXTRACTED_KINDS, Candidate
 from memory.services.llm_json import ask_json
 
 ADD, SUPERSEDE, SKIP = "add", "supersede", "skip"
@@ -68,10 +67,6 @@ class Reconciliation:
 
     def count(self, action: str) -> int:
         return sum(1 for decision in self.decisions if decision.action == action)
-
-
-def normalised(text: str) -> str:
-    return re.sub(r"\W+", " ", text).strip().lower()
 
 
 def _nearest(owner, vector: np.ndarray) -> tuple[MemoryItem, float] | None:

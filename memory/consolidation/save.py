@@ -14,11 +14,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from memory.consolidation.reconcile import ADD, SUPERSEDE, Reconciliation
+from memory.consolidation.summarise import SummaryDraft
+from memory.consolidation.transcript import Transcript
 from memory.models import Actor, Kind, MemoryItem, MemoryRevision, SessionSummary, Source, Status
 from memory.services.items import memory_create, revision_build
-from memory.services.reconcile import ADD, SUPERSEDE, Reconciliation
-from memory.services.summaries import SummaryDraft
-from memory.services.transcript import Transcript
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Recording background runs (TaskRun): created on enqueue, then moved on by Celery signals.
 
-The signal handlers (memory/signals.py) and the synchronous backfill both go through
-these functions, keyed by the Celery task id or by the run itself.
+Any background job records its runs here (summaries, backfills and imports today,
+connector syncs next): the signal handlers (signals.py) and the synchronous backfill both
+go through these functions, keyed by the Celery task id or by the run itself.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from django.db.models import F, Q
 from django.utils import timezone
 
-from memory.models import TaskRun
+from assistant.background.models import TaskRun
 
 ERROR_CHARS = 2000
 LOST = "No worker finished this run (the worker stopped, or the queue lost the task)."

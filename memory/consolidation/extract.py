@@ -15,9 +15,9 @@ from typing import Any
 
 from inference import BackendConfig
 from inference.structured import StructuredOutputError
+from memory.consolidation.transcript import Transcript
 from memory.models import Kind
 from memory.services.llm_json import ask_json
-from memory.services.transcript import Transcript
 
 EXTRACTED_KINDS = (Kind.PREFERENCE, Kind.FACT, Kind.PLAN, Kind.INSTRUCTION)
 MAX_CANDIDATES = 15
@@ -135,7 +135,9 @@ def _memory_list(value: Any) -> list:
     raise StructuredOutputError('expected {"memories": [...]}, a list of memory objects.')
 
 
-def _squash(text: str) -> str:
+def normalised(text: str) -> str:
+    """Text compared for sameness: lower case, runs of non-word characters as one space
+    (a quote in its message, a candidate among its batch and against existing memories)."""
     return re.sub(r"\W+", " ", text).strip().lower()
 
 
@@ -177,7 +179,7 @@ def _provenance(item: dict, transcript: Transcript) -> tuple[int | None, str]:
     quote = str(item.get("quote") or "").strip()[:MAX_QUOTE_CHARS]
     if cited is None or cited.role != "user":
         return None, quote
-    if quote and _squash(quote) in _squash(cited.content):
+    if quote and normalised(quote) in normalised(cited.content):
         return cited.message_id, quote
     return cited.message_id, cited.content.strip()[:MAX_QUOTE_CHARS]
 
@@ -195,10 +197,10 @@ def candidates_from_reply(value: Any, transcript: Transcript) -> tuple[list[Cand
             dropped += 1
             continue
         text = " ".join(text.split())
-        if _squash(text) in seen:
+        if normalised(text) in seen:
             dropped += 1
             continue
-        seen.add(_squash(text))
+        seen.add(normalised(text))
         details = item if isinstance(item, dict) else {}
         message_id, quote = _provenance(details, transcript)
         candidates.append(

@@ -17,17 +17,17 @@ from django.db.models import Count, F, Max, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from assistant.models import Conversation
-from assistant.services.pipeline import (
+from assistant.background.models import TaskRun
+from assistant.background.pipeline import (
     ABANDONED_AFTER,
     OPEN_STATUSES,
     claim_ttl_s,
     conversation_label,
     conversation_skip_unsummarised,
 )
-from memory.models import TaskRun
+from assistant.background.runs import task_run_create, task_runs_mark_lost
+from assistant.models import Conversation
 from memory.services.preferences import memory_is_active
-from memory.services.task_runs import task_run_create, task_runs_mark_lost
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def conversation_summarise_enqueue(*, conversation: Conversation) -> TaskRun | N
     """Queue a run (after the surrounding transaction commits) and record it as waiting.
 
     Returns None, and queues nothing, for incognito conversations and paused memory."""
-    from assistant.tasks import conversation_summarise  # tasks import this module
+    from assistant.background.tasks import conversation_summarise  # tasks import this module
 
     if conversation.incognito or not memory_is_active(owner=conversation.owner):
         return None

@@ -2,7 +2,9 @@
 
 While runs are waiting or running the section polls every 2 s; once nothing is pending
 it answers HTTP 286 (htmx's "stop polling") without a trigger, and tells the page's list
-and inbox to refresh, since new memories may have arrived.
+and inbox to refresh, since new memories may have arrived. The memory page renders the
+same section from `pipeline_context`, which it reaches through memory.hooks (memory
+never imports the assistant).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from memory.models import TaskRun
+from assistant.background.models import TaskRun
 from memory.views.common import INBOX_CHANGED, LIST_CHANGED, announce
 
 RECENT_RUNS = 5

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from inference import BackendConfig, complete_chat
+from memory.consolidation.transcript import Transcript
 from memory.models import SessionSummary, Status
-from memory.services.transcript import Transcript
 
 SUMMARY_SYSTEM = (
     "You keep the notes of a conversation between a user and an AI assistant. Summarise "

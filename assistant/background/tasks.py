@@ -1,8 +1,9 @@
-"""Celery tasks: thin adapters that take ids and call services.
+"""Celery tasks, all of them: thin adapters that take ids and call services. Their names
+stay "assistant.tasks.*" (the beat schedule and queued messages use them).
 
 A task re-fetches its rows (the service exits quietly when the conversation is gone),
 retries only transient backend errors with exponential backoff, and reports what it
-did as a dict that the TaskRun signal handlers store (memory/signals.py).
+did as a dict that the TaskRun signal handlers store (assistant/background/signals.py).
 
 A run that reaches the soft time limit (CELERY_TASK_SOFT_TIME_LIMIT, below the hard
 one) records the failure and lets the conversation rest; a task started more than
@@ -16,16 +17,17 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from assistant.models import Conversation
-from assistant.services import pipeline_schedule, recovery
-from assistant.services.pipeline import (
+from assistant.background import schedule
+from assistant.background.imports import IMPORT_TASK, memory_import_pending_run
+from assistant.background.pipeline import (
     conversation_pipeline_run,
     conversation_summary_failed,
     new_claim_token,
 )
+from assistant.background.runs import task_run_attempts
+from assistant.models import Conversation
+from assistant.services import recovery
 from inference import InferenceError
-from memory.services.imports import IMPORT_TASK, memory_import_pending_run
-from memory.services.task_runs import task_run_attempts
 
 MAX_COUNTDOWN_S = 600
 
@@ -102,14 +104,14 @@ def conversation_summarise(self, conversation_id: int) -> dict:
         # The input cap stopped this run early: the rest follows straight away.
         conversation = Conversation.objects.filter(pk=conversation_id).first()
         if conversation is not None:
-            pipeline_schedule.conversation_summarise_enqueue(conversation=conversation)
+            schedule.conversation_summarise_enqueue(conversation=conversation)
     return outcome.as_dict()
 
 
 @shared_task(name="assistant.tasks.conversations_sweep", ignore_result=True)
 def conversations_sweep() -> dict:
     """Every SUMMARY_SWEEP_INTERVAL_S (beat): enqueue conversations that are due."""
-    return pipeline_schedule.conversations_sweep().as_dict()
+    return schedule.conversations_sweep().as_dict()
 
 
 @shared_task(name="assistant.tasks.answers_close_stale", ignore_result=True)

@@ -12,22 +12,22 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from assistant.models import Conversation, Message
-from assistant.services.pipeline import (
+from assistant.background.models import TaskRun
+from assistant.background.pipeline import (
     conversation_label,
     conversation_pipeline_run,
     conversation_summary_failed,
     new_claim_token,
 )
-from inference import InferenceError
-from memory.models import TaskRun
-from memory.services.task_runs import (
+from assistant.background.runs import (
     COUNTERS,
     RunOutcome,
     task_run_create,
     task_run_failed,
     task_run_finished,
 )
+from assistant.models import Conversation, Message
+from inference import InferenceError
 
 MAX_RUNS_PER_CONVERSATION = 10_000  # a guard against a loop, far above any real backlog
 

@@ -10,7 +10,7 @@ import logging
 
 from celery import signals
 
-from memory.services.task_runs import (
+from assistant.background.runs import (
     RunOutcome,
     task_run_failed,
     task_run_finished,
@@ -62,8 +62,8 @@ def on_retry(sender=None, request=None, reason=None, **_kwargs) -> None:
 
 
 def connect() -> None:
-    """Called once from MemoryConfig.ready(); weak=False keeps plain functions alive."""
-    signals.task_prerun.connect(on_prerun, weak=False, dispatch_uid="memory.taskrun.prerun")
-    signals.task_success.connect(on_success, weak=False, dispatch_uid="memory.taskrun.success")
-    signals.task_failure.connect(on_failure, weak=False, dispatch_uid="memory.taskrun.failure")
-    signals.task_retry.connect(on_retry, weak=False, dispatch_uid="memory.taskrun.retry")
+    """Called once from AssistantConfig.ready(); weak=False keeps plain functions alive."""
+    signals.task_prerun.connect(on_prerun, weak=False, dispatch_uid="background.taskrun.prerun")
+    signals.task_success.connect(on_success, weak=False, dispatch_uid="background.taskrun.success")
+    signals.task_failure.connect(on_failure, weak=False, dispatch_uid="background.taskrun.failure")
+    signals.task_retry.connect(on_retry, weak=False, dispatch_uid="background.taskrun.retry")

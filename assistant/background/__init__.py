@@ -1,0 +1,1 @@
+"""The one home of background work (see README.md, "Layout")."""

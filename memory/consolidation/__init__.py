@@ -1,0 +1,1 @@
+"""Model-facing memory work of a background run: summarise, extract, reconcile, save."""
