@@ -14,17 +14,21 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 
 from memory.embedding import embed_texts
-from memory.models import Actor, MemoryItem, MemoryRevision, PendingImport, TaskRun
-from memory.services.items import memory_bulk_create, revision_build
+from memory.models import Actor, MemoryItem, PendingImport, TaskRun
+from memory.services.items import memory_bulk_create
+from memory.services.revisions import revisions_import
 from memory.services.task_runs import RunOutcome, task_run_create, task_run_progress
 from memory.services.transfer import ImportRecord, MemoryImportError, memory_import_plan
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 # The Celery task that runs a PendingImport (it lives with the other tasks, in assistant;
 # memory names it instead of importing it).
@@ -93,7 +97,15 @@ def _embed(texts: list[str], progress: Progress | None) -> list:
     return vectors
 
 
-def _write(*, owner, records, present, fresh, vectors, changed_by) -> int:
+def _write(
+    *,
+    owner: AbstractBaseUser,
+    records: list[ImportRecord],
+    present: dict[tuple[str, str], int],
+    fresh: list[ImportRecord],
+    vectors: list,
+    changed_by: AbstractBaseUser | None,
+) -> int:
     """Inside the transaction: the new memories, their history, and `supersedes` links
     (to a new memory, or to the one already there that its record was skipped for)."""
     created = memory_bulk_create(
@@ -109,26 +121,26 @@ def _write(*, owner, records, present, fresh, vectors, changed_by) -> int:
         for record in records
         if record.old_id is not None and _key(record) in present
     }
-    history = []
     for item, record in zip(created, fresh, strict=True):
         if record.old_id is not None:
             targets[record.old_id] = item.pk
         if record.created_at:
             item.created_at = record.created_at
-        history.extend(revision_build(item=item, **revision) for revision in record.revisions)
     for item, record in zip(created, fresh, strict=True):
         if record.supersedes is not None:
             item.supersedes_id = targets[record.supersedes]
     MemoryItem.objects.bulk_update(created, ["created_at", "supersedes"], batch_size=1000)
-    MemoryRevision.objects.bulk_create(history, batch_size=1000)
+    revisions_import(
+        history=[(item, record.revisions) for item, record in zip(created, fresh, strict=True)]
+    )
     return len(created)
 
 
 def _import(
     *,
-    owner,
+    owner: AbstractBaseUser,
     records: list[ImportRecord],
-    changed_by=None,
+    changed_by: AbstractBaseUser | None = None,
     progress: Progress | None = None,
     finish: Callable[[], Any] | None = None,
 ) -> ImportResult:
@@ -157,7 +169,11 @@ def _import(
 
 
 def memory_import(
-    *, owner, data: dict[str, Any], changed_by=None, progress: Progress | None = None
+    *,
+    owner: AbstractBaseUser,
+    data: dict[str, Any],
+    changed_by: AbstractBaseUser | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Add the memories of an export to `owner`'s memory, skipping those already there.
 
@@ -170,7 +186,9 @@ def memory_import(
     return _import(owner=owner, records=records, changed_by=changed_by, progress=progress)
 
 
-def memory_import_enqueue(*, owner, data: dict[str, Any], item_count: int, label: str) -> TaskRun:
+def memory_import_enqueue(
+    *, owner: AbstractBaseUser, data: dict[str, Any], item_count: int, label: str
+) -> TaskRun:
     """Store a checked export file and queue its import (after the transaction commits)."""
     task_id = str(uuid.uuid4())
     with transaction.atomic():
