@@ -24,7 +24,7 @@ from memory.services.revisions import REDACTED, Change, memories_change, memory_
 from memory.services.validation import clean_actor
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
     from django.db.models import QuerySet
 
 __all__ = [
@@ -55,7 +55,7 @@ def memory_forget(
     *,
     item: MemoryItem,
     actor: str,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     reason: str = "",
 ) -> MemoryItem:
     """Soft forget: hidden from retrieval and lists at once, undoable with memory_unforget."""
@@ -78,15 +78,13 @@ def _unforget(item: MemoryItem) -> Change | None:
     return Change(("status", "deleted_at"), "forget undone")
 
 
-def memory_unforget(
-    *, item: MemoryItem, actor: str, changed_by: AbstractBaseUser | None = None
-) -> MemoryItem:
+def memory_unforget(*, item: MemoryItem, actor: str, changed_by: User | None = None) -> MemoryItem:
     """Undo a soft forget: the item returns with the status it had before."""
     actor = clean_actor(actor)
     return memory_change(item=item, apply=_unforget, actor=actor, changed_by=changed_by)
 
 
-def _redact(items: QuerySet[MemoryItem], *, actor: str, changed_by: AbstractBaseUser | None) -> int:
+def _redact(items: QuerySet[MemoryItem], *, actor: str, changed_by: User | None) -> int:
     """Erase the content of these items and of their revisions; one closing revision each."""
     now = timezone.now()
     texts: list[str] = []
@@ -121,7 +119,7 @@ def _redact(items: QuerySet[MemoryItem], *, actor: str, changed_by: AbstractBase
 
 
 def memory_forget_permanently(
-    *, item: MemoryItem, actor: str = "user", changed_by: AbstractBaseUser | None = None
+    *, item: MemoryItem, actor: str = "user", changed_by: User | None = None
 ) -> None:
     """Forget for good: text, quote, source reference and vector erased; revisions redacted."""
     actor = clean_actor(actor)
@@ -133,7 +131,7 @@ def memories_forget_permanently(
     *,
     items: list[MemoryItem],
     actor: str = "user",
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
 ) -> int:
     """Forget several items for good at once (one scrub of the chat copies for all)."""
     actor = clean_actor(actor)
@@ -143,10 +141,10 @@ def memories_forget_permanently(
 
 def memory_forget_all(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     actor: str = "user",
     permanently: bool = False,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
 ) -> int:
     """Forget every memory of `owner` (soft, undoable per item, unless `permanently`)."""
     actor = clean_actor(actor)
@@ -162,7 +160,7 @@ def memory_forget_all(
 
 
 def memory_revision_restore(
-    *, revision: MemoryRevision, actor: str, changed_by: AbstractBaseUser | None = None
+    *, revision: MemoryRevision, actor: str, changed_by: User | None = None
 ) -> MemoryItem:
     """Make the item say again what it said right after `revision` (a new revision)."""
     if revision.new_text == REDACTED or revision.item.is_redacted:

@@ -28,7 +28,7 @@ from memory.services.task_runs import RunOutcome, task_run_create, task_run_prog
 from memory.services.transfer import ImportRecord, MemoryImportError, memory_import_plan
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 # The Celery task that runs a PendingImport (it lives with the other tasks, in assistant;
 # memory names it instead of importing it).
@@ -99,12 +99,12 @@ def _embed(texts: list[str], progress: Progress | None) -> list:
 
 def _write(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     records: list[ImportRecord],
     present: dict[tuple[str, str], int],
     fresh: list[ImportRecord],
     vectors: list,
-    changed_by: AbstractBaseUser | None,
+    changed_by: User | None,
 ) -> int:
     """Inside the transaction: the new memories, their history, and `supersedes` links
     (to a new memory, or to the one already there that its record was skipped for)."""
@@ -138,9 +138,9 @@ def _write(
 
 def _import(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     records: list[ImportRecord],
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     progress: Progress | None = None,
     finish: Callable[[], Any] | None = None,
 ) -> ImportResult:
@@ -170,9 +170,9 @@ def _import(
 
 def memory_import(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     data: dict[str, Any],
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Add the memories of an export to `owner`'s memory, skipping those already there.
@@ -187,7 +187,7 @@ def memory_import(
 
 
 def memory_import_enqueue(
-    *, owner: AbstractBaseUser, data: dict[str, Any], item_count: int, label: str
+    *, owner: User, data: dict[str, Any], item_count: int, label: str
 ) -> TaskRun:
     """Store a checked export file and queue its import (after the transaction commits)."""
     task_id = str(uuid.uuid4())

@@ -28,12 +28,12 @@ from memory.services.validation import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 def memory_create(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     text: str,
     kind: str,
     source: str,
@@ -50,7 +50,7 @@ def memory_create(
     valid_from: datetime | None = None,
     valid_to: datetime | None = None,
     supersedes: MemoryItem | None = None,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
 ) -> MemoryItem:
     """Remember one thing. `supersedes` archives the item it replaces (with a revision)."""
     spec = {
@@ -77,10 +77,10 @@ def memory_create(
 
 def memory_bulk_create(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     items: Sequence[dict[str, Any]],
     actor: str,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     reason: str = "",
     batch_size: int | None = None,
     vectors: Sequence | None = None,
@@ -105,7 +105,7 @@ def memory_bulk_create(
         return []
     if vectors is None:
         # Embed before the transaction: no locks are held while the model runs.
-        vectors = embed_texts([spec["text"] for spec in specs], batch_size=batch_size)
+        vectors = list(embed_texts([spec["text"] for spec in specs], batch_size=batch_size))
     elif len(vectors) != len(specs):
         raise ValueError(f"{len(vectors)} vectors for {len(specs)} memories")
     model_name = configured_model_name()
@@ -138,7 +138,7 @@ def memory_archive_superseded(
     old_id: int,
     new: MemoryItem,
     actor: str,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     reason: str = "",
     only_live: bool = False,
 ) -> MemoryItem | None:
@@ -168,7 +168,7 @@ def memory_update(
     item: MemoryItem,
     text: str,
     actor: str,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     reason: str = "",
 ) -> MemoryItem:
     """Change what a memory says; re-embeds it. An unchanged text writes nothing."""
@@ -196,7 +196,7 @@ def memory_set_status(
     item: MemoryItem,
     status: str,
     actor: str,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     reason: str = "",
 ) -> MemoryItem:
     """Archive, re-activate, or accept/reject a proposed memory. Forgotten ones need unforget."""
@@ -219,7 +219,7 @@ def memory_pin(
     item: MemoryItem,
     actor: str,
     pinned: bool = True,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     reason: str = "",
 ) -> MemoryItem:
     """Pin (or unpin) a memory: pinned ones are preferred by retrieval."""

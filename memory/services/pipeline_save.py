@@ -20,7 +20,7 @@ from memory.services.summaries import SummaryDraft
 from memory.services.transcript import Transcript
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 @dataclass
@@ -35,7 +35,7 @@ def thread_key_for(conversation_id: int) -> str:
 
 
 def _summary_save(
-    *, owner: AbstractBaseUser, transcript: Transcript, draft: SummaryDraft, status: str
+    *, owner: User, transcript: Transcript, draft: SummaryDraft, status: str
 ) -> SessionSummary:
     """The summary goes live or to the review inbox under the same rule as extracted
     memories; its own conversation uses it either way (summaries_in_use)."""
@@ -79,7 +79,7 @@ def _defer_supersede(*, new: MemoryItem, old: MemoryItem) -> None:
 
 def pipeline_results_save(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     transcript: Transcript,
     draft: SummaryDraft,
     reconciliation: Reconciliation,
@@ -120,7 +120,7 @@ def pipeline_results_save(
                 supersedes=None if defer or old is None else old,
                 reason=f"{where}; {decision.why}",
             )
-            if defer:
+            if defer and old is not None:
                 _defer_supersede(new=item, old=old)
             saved.added.append(item)
             if old is not None and not defer:
@@ -129,7 +129,7 @@ def pipeline_results_save(
 
 
 def superseded_archive_on_accept(
-    *, item: MemoryItem, changed_by: AbstractBaseUser | None = None
+    *, item: MemoryItem, changed_by: User | None = None
 ) -> MemoryItem | None:
     """Once a proposal that supersedes a live memory is accepted, archive the old one
     (valid_to set, with a revision saying why). Returns the archived item, if any."""

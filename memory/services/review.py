@@ -15,7 +15,7 @@ from memory.services.items import memory_set_status, memory_update
 from memory.services.pipeline_save import superseded_archive_on_accept
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 ACCEPTED = "accepted in review"
 REJECTED = "rejected in review"
@@ -35,7 +35,7 @@ def _check_proposed(item: MemoryItem) -> None:
 def memory_accept(
     *,
     item: MemoryItem,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     text: str | None = None,
     actor: str = Actor.USER,
 ) -> MemoryItem:
@@ -54,7 +54,7 @@ def memory_accept(
 
 
 def memory_reject(
-    *, item: MemoryItem, changed_by: AbstractBaseUser | None = None, actor: str = Actor.USER
+    *, item: MemoryItem, changed_by: User | None = None, actor: str = Actor.USER
 ) -> MemoryItem:
     """Turn a proposal down: archived, so the history keeps what was proposed."""
     _check_proposed(item)
@@ -65,10 +65,10 @@ def memory_reject(
 
 def memory_review_bulk(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     ids: Iterable[int],
     accept: bool,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
 ) -> int:
     """Accept (or reject) many proposals of `owner` at once; returns how many changed.
 
@@ -88,9 +88,7 @@ def memory_review_bulk(
     return len(items)
 
 
-def memory_mark_wrong(
-    *, item: MemoryItem, changed_by: AbstractBaseUser | None = None
-) -> MemoryItem:
+def memory_mark_wrong(*, item: MemoryItem, changed_by: User | None = None) -> MemoryItem:
     """ "This is wrong": archived at once (no longer used), with the reason on record."""
     return memory_set_status(
         item=item,
@@ -101,9 +99,7 @@ def memory_mark_wrong(
     )
 
 
-def memory_reactivate(
-    *, item: MemoryItem, changed_by: AbstractBaseUser | None = None
-) -> MemoryItem:
+def memory_reactivate(*, item: MemoryItem, changed_by: User | None = None) -> MemoryItem:
     """Bring an archived memory back into use."""
     return memory_set_status(
         item=item,

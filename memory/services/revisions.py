@@ -23,10 +23,11 @@ from django.utils import timezone
 from memory.models import MemoryItem, MemoryRevision
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 REDACTED = "[redacted]"
 _BATCH = 1000
+_ATTNAMES = {field.name: field.attname for field in MemoryItem._meta.concrete_fields}
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def _revision(
     new_text: str,
     old_status: str,
     new_status: str,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     reason: str = "",
     created_at: datetime | None = None,
     source_actor: str = "",
@@ -76,7 +77,7 @@ def _applied(
     item: MemoryItem,
     apply: Apply,
     actor: str,
-    changed_by: AbstractBaseUser | None,
+    changed_by: User | None,
     created_at: datetime | None = None,
 ) -> tuple[Change, MemoryRevision] | None:
     old_text, old_status = item.text, item.status
@@ -102,12 +103,12 @@ def memory_change(
     item: MemoryItem,
     apply: Apply,
     actor: str,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
 ) -> MemoryItem:
     """Lock `item`'s row, apply the change to the locked copy, save it and write its one
     revision, in one transaction. Returns the locked copy (unchanged if `apply` said so)."""
     with transaction.atomic():
-        locked = MemoryItem.objects.select_for_update().get(pk=item.pk)
+        locked: MemoryItem = MemoryItem.objects.select_for_update().get(pk=item.pk)
         applied = _applied(item=locked, apply=apply, actor=actor, changed_by=changed_by)
         if applied is None:
             return locked
@@ -122,7 +123,7 @@ def memories_change(
     items: QuerySet[MemoryItem],
     apply: Apply,
     actor: str,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     erase_history: bool = False,
 ) -> list[MemoryItem]:
     """`memory_change` for every item of `items` at once: rows locked in id order, one
@@ -157,7 +158,7 @@ def _save_many(changed: list[tuple[MemoryItem, Change]]) -> None:
     groups: dict[tuple[Any, ...], list[int]] = {}
     for item, change in changed:
         fields = (*change.fields, "updated_at")
-        attnames = tuple(MemoryItem._meta.get_field(field).attname for field in fields)
+        attnames = tuple(_ATTNAMES[field] for field in fields)
         values = tuple(getattr(item, attname) for attname in attnames)
         try:
             groups.setdefault((attnames, values), []).append(item.pk)
@@ -171,7 +172,7 @@ def revisions_record_created(
     *,
     items: Sequence[MemoryItem],
     actor: str,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
     reason: str = "",
     created_at: datetime | None = None,
 ) -> None:
