@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from memory.consolidation.reconcile import ADD, SUPERSEDE, Reconciliation
 from memory.consolidation.summarise import SummaryDraft
 from memory.consolidation.transcript import Transcript
-from memory.models import Actor, Kind, MemoryItem, MemoryRevision, SessionSummary, Source, Status
-from memory.services.items import memory_create, revision_build
+from memory.models import Actor, Kind, MemoryItem, SessionSummary, Source, Status
+from memory.services.items import memory_archive_superseded, memory_create
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass
@@ -33,7 +35,7 @@ def thread_key_for(conversation_id: int) -> str:
 
 
 def _summary_save(
-    *, owner, transcript: Transcript, draft: SummaryDraft, status: str
+    *, owner: User, transcript: Transcript, draft: SummaryDraft, status: str
 ) -> SessionSummary:
     """The summary goes live or to the review inbox under the same rule as extracted
     memories; its own conversation uses it either way (summaries_in_use)."""
@@ -77,7 +79,7 @@ def _defer_supersede(*, new: MemoryItem, old: MemoryItem) -> None:
 
 def pipeline_results_save(
     *,
-    owner,
+    owner: User,
     transcript: Transcript,
     draft: SummaryDraft,
     reconciliation: Reconciliation,
@@ -118,7 +120,7 @@ def pipeline_results_save(
                 supersedes=None if defer or old is None else old,
                 reason=f"{where}; {decision.why}",
             )
-            if defer:
+            if defer and old is not None:
                 _defer_supersede(new=item, old=old)
             saved.added.append(item)
             if old is not None and not defer:
@@ -126,30 +128,18 @@ def pipeline_results_save(
     return saved
 
 
-def superseded_archive_on_accept(*, item: MemoryItem, changed_by=None) -> MemoryItem | None:
+def superseded_archive_on_accept(
+    *, item: MemoryItem, changed_by: User | None = None
+) -> MemoryItem | None:
     """Once a proposal that supersedes a live memory is accepted, archive the old one
     (valid_to set, with a revision saying why). Returns the archived item, if any."""
     if item.supersedes_id is None:
         return None
-    with transaction.atomic():
-        old = MemoryItem.objects.select_for_update().filter(pk=item.supersedes_id).first()
-        if old is None or old.status != Status.ACTIVE or old.is_forgotten:
-            return None
-        old.status = Status.ARCHIVED
-        old.valid_to = old.valid_to or timezone.now()
-        old.save(update_fields=["status", "valid_to", "updated_at"])
-        MemoryRevision.objects.bulk_create(
-            [
-                revision_build(
-                    item=old,
-                    actor=Actor.USER,
-                    old_text=old.text,
-                    new_text=old.text,
-                    old_status=Status.ACTIVE,
-                    new_status=Status.ARCHIVED,
-                    changed_by=changed_by,
-                    reason=f"superseded by {item.tag} (accepted in review)",
-                )
-            ]
-        )
-    return old
+    return memory_archive_superseded(
+        old_id=item.supersedes_id,
+        new=item,
+        actor=Actor.USER,
+        changed_by=changed_by,
+        reason=f"superseded by {item.tag} (accepted in review)",
+        only_live=True,
+    )

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from memory.embedding import embed_texts
-from memory.models import Actor, MemoryItem, MemoryRevision
-from memory.services.items import memory_bulk_create, revision_build
+from memory.models import Actor, MemoryItem
+from memory.services.items import memory_bulk_create
+from memory.services.revisions import revisions_import
 from memory.services.transfer import ImportRecord, memory_import_plan
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 _LOCK_NAMESPACE = 0x4D454D49  # pg_advisory_xact_lock(namespace, owner id): one import at a time
 _PRESENT_BATCH = 1000
@@ -77,7 +81,15 @@ def _embed(texts: list[str], progress: Progress | None) -> list:
     return vectors
 
 
-def _write(*, owner, records, present, fresh, vectors, changed_by) -> int:
+def _write(
+    *,
+    owner: User,
+    records: list[ImportRecord],
+    present: dict[tuple[str, str], int],
+    fresh: list[ImportRecord],
+    vectors: list,
+    changed_by: User | None,
+) -> int:
     """Inside the transaction: the new memories, their history, and `supersedes` links
     (to a new memory, or to the one already there that its record was skipped for)."""
     created = memory_bulk_create(
@@ -93,26 +105,26 @@ def _write(*, owner, records, present, fresh, vectors, changed_by) -> int:
         for record in records
         if record.old_id is not None and _key(record) in present
     }
-    history = []
     for item, record in zip(created, fresh, strict=True):
         if record.old_id is not None:
             targets[record.old_id] = item.pk
         if record.created_at:
             item.created_at = record.created_at
-        history.extend(revision_build(item=item, **revision) for revision in record.revisions)
     for item, record in zip(created, fresh, strict=True):
         if record.supersedes is not None:
             item.supersedes_id = targets[record.supersedes]
     MemoryItem.objects.bulk_update(created, ["created_at", "supersedes"], batch_size=1000)
-    MemoryRevision.objects.bulk_create(history, batch_size=1000)
+    revisions_import(
+        history=[(item, record.revisions) for item, record in zip(created, fresh, strict=True)]
+    )
     return len(created)
 
 
 def _import(
     *,
-    owner,
+    owner: User,
     records: list[ImportRecord],
-    changed_by=None,
+    changed_by: User | None = None,
     progress: Progress | None = None,
     finish: Callable[[], Any] | None = None,
 ) -> ImportResult:
@@ -142,9 +154,9 @@ def _import(
 
 def memory_import(
     *,
-    owner,
+    owner: User,
     data: dict[str, Any],
-    changed_by=None,
+    changed_by: User | None = None,
     progress: Progress | None = None,
     finish: Callable[[], Any] | None = None,
 ) -> ImportResult:

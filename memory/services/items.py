@@ -1,17 +1,24 @@
-"""Creating and editing memory items. Every change writes one MemoryRevision."""
+"""Creating and editing memory items. Every change writes one revision, through
+revisions.memory_change (or memories_change)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from memory.embedding import configured_model_name, embed_texts
-from memory.models import MemoryItem, MemoryRevision, Status
+from memory.models import MemoryItem, Status
+from memory.services.revisions import (
+    Change,
+    memories_change,
+    memory_change,
+    revisions_record_created,
+)
 from memory.services.validation import (
     MemoryFieldError,
     clean_actor,
@@ -20,38 +27,13 @@ from memory.services.validation import (
     clean_text,
 )
 
-
-def revision_build(
-    *,
-    item: MemoryItem,
-    actor: str,
-    old_text: str,
-    new_text: str,
-    old_status: str,
-    new_status: str,
-    changed_by=None,
-    reason: str = "",
-    created_at: datetime | None = None,
-    source_actor: str = "",
-) -> MemoryRevision:
-    """An unsaved revision (callers save it, or bulk-create many)."""
-    return MemoryRevision(
-        item=item,
-        old_text=old_text,
-        new_text=new_text,
-        old_status=old_status,
-        new_status=new_status,
-        actor=actor,
-        changed_by=changed_by,
-        reason=reason,
-        source_actor=source_actor,
-        created_at=created_at or timezone.now(),
-    )
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def memory_create(
     *,
-    owner,
+    owner: User,
     text: str,
     kind: str,
     source: str,
@@ -68,7 +50,7 @@ def memory_create(
     valid_from: datetime | None = None,
     valid_to: datetime | None = None,
     supersedes: MemoryItem | None = None,
-    changed_by=None,
+    changed_by: User | None = None,
 ) -> MemoryItem:
     """Remember one thing. `supersedes` archives the item it replaces (with a revision)."""
     spec = {
@@ -95,10 +77,10 @@ def memory_create(
 
 def memory_bulk_create(
     *,
-    owner,
+    owner: User,
     items: Sequence[dict[str, Any]],
     actor: str,
-    changed_by=None,
+    changed_by: User | None = None,
     reason: str = "",
     batch_size: int | None = None,
     vectors: Sequence | None = None,
@@ -123,7 +105,7 @@ def memory_bulk_create(
         return []
     if vectors is None:
         # Embed before the transaction: no locks are held while the model runs.
-        vectors = embed_texts([spec["text"] for spec in specs], batch_size=batch_size)
+        vectors = list(embed_texts([spec["text"] for spec in specs], batch_size=batch_size))
     elif len(vectors) != len(specs):
         raise ValueError(f"{len(vectors)} vectors for {len(specs)} memories")
     model_name = configured_model_name()
@@ -140,49 +122,54 @@ def memory_bulk_create(
     ]
     with transaction.atomic():
         MemoryItem.objects.bulk_create(rows, batch_size=500)
-        revisions = [
-            revision_build(
-                item=row,
-                actor=actor,
-                old_text="",
-                new_text=row.text,
-                old_status="",
-                new_status=row.status,
-                changed_by=changed_by,
-                reason=reason or "created",
-                created_at=now,
-            )
-            for row in rows
-        ]
+        revisions_record_created(
+            items=rows, actor=actor, changed_by=changed_by, reason=reason, created_at=now
+        )
         for row in rows:
             if row.supersedes is not None:
-                revisions.append(
-                    _supersede(old=row.supersedes, new=row, actor=actor, by=changed_by)
+                memory_archive_superseded(
+                    old_id=row.supersedes.pk, new=row, actor=actor, changed_by=changed_by
                 )
-        MemoryRevision.objects.bulk_create(revisions, batch_size=1000)
     return rows
 
 
-def _supersede(*, old: MemoryItem, new: MemoryItem, actor: str, by) -> MemoryRevision:
-    locked = MemoryItem.objects.select_for_update().get(pk=old.pk)
-    old_status = locked.status
-    locked.status = Status.ARCHIVED
-    locked.valid_to = locked.valid_to or timezone.now()
-    locked.save(update_fields=["status", "valid_to", "updated_at"])
-    return revision_build(
-        item=locked,
+def memory_archive_superseded(
+    *,
+    old_id: int,
+    new: MemoryItem,
+    actor: str,
+    changed_by: User | None = None,
+    reason: str = "",
+    only_live: bool = False,
+) -> MemoryItem | None:
+    """Archive the memory that `new` replaces (valid_to set, one revision saying why).
+
+    With `only_live` (a proposal accepted after it was made), an item that is no longer
+    active, or forgotten, is left alone. Returns the archived item, if any."""
+
+    def archive(old: MemoryItem) -> Change | None:
+        if only_live and (old.status != Status.ACTIVE or old.is_forgotten):
+            return None
+        old.status = Status.ARCHIVED
+        old.valid_to = old.valid_to or timezone.now()
+        return Change(("status", "valid_to"), reason or f"superseded by {new.tag}")
+
+    archived = memories_change(
+        items=MemoryItem.objects.filter(pk=old_id),
+        apply=archive,
         actor=actor,
-        old_text=locked.text,
-        new_text=locked.text,
-        old_status=old_status,
-        new_status=Status.ARCHIVED,
-        changed_by=by,
-        reason=f"superseded by {new.tag}",
+        changed_by=changed_by,
     )
+    return archived[0] if archived else None
 
 
 def memory_update(
-    *, item: MemoryItem, text: str, actor: str, changed_by=None, reason: str = ""
+    *,
+    item: MemoryItem,
+    text: str,
+    actor: str,
+    changed_by: User | None = None,
+    reason: str = "",
 ) -> MemoryItem:
     """Change what a memory says; re-embeds it. An unchanged text writes nothing."""
     actor = clean_actor(actor)
@@ -190,79 +177,61 @@ def memory_update(
     if item.is_redacted:
         raise ValueError(f"{item.tag} was forgotten for good and cannot be edited.")
     vector = embed_texts([text])[0]
-    with transaction.atomic():
-        locked = MemoryItem.objects.select_for_update().get(pk=item.pk)
+
+    def edit(locked: MemoryItem) -> Change | None:
         if locked.text == text:
-            return locked
-        old_text = locked.text
+            return None
         locked.text = text
         locked.embedding = vector
         locked.embedding_model = configured_model_name()
-        locked.save(update_fields=["text", "embedding", "embedding_model", "updated_at"])
-        revision_build(
-            item=locked,
-            actor=actor,
-            old_text=old_text,
-            new_text=text,
-            old_status=locked.status,
-            new_status=locked.status,
-            changed_by=changed_by,
-            reason=reason or "edited",
-        ).save()
+        return Change(("text", "embedding", "embedding_model"), reason or "edited")
+
+    locked = memory_change(item=item, apply=edit, actor=actor, changed_by=changed_by)
     locked.refresh_from_db(fields=["search"])
     return locked
 
 
 def memory_set_status(
-    *, item: MemoryItem, status: str, actor: str, changed_by=None, reason: str = ""
+    *,
+    item: MemoryItem,
+    status: str,
+    actor: str,
+    changed_by: User | None = None,
+    reason: str = "",
 ) -> MemoryItem:
     """Archive, re-activate, or accept/reject a proposed memory. Forgotten ones need unforget."""
     actor = clean_actor(actor)
     status = clean_choice(status, "status", Status)
-    with transaction.atomic():
-        locked = MemoryItem.objects.select_for_update().get(pk=item.pk)
+
+    def set_status(locked: MemoryItem) -> Change | None:
         if locked.is_forgotten:
             raise ValueError(f"{locked.tag} is forgotten; undo the forget first.")
         if locked.status == status:
-            return locked
-        old_status = locked.status
-        locked.status = status
-        locked.save(update_fields=["status", "updated_at"])
-        revision_build(
-            item=locked,
-            actor=actor,
-            old_text=locked.text,
-            new_text=locked.text,
-            old_status=old_status,
-            new_status=status,
-            changed_by=changed_by,
-            reason=reason or f"{old_status} → {status}",
-        ).save()
-    return locked
+            return None
+        old_status, locked.status = locked.status, status
+        return Change(("status",), reason or f"{old_status} → {status}")
+
+    return memory_change(item=item, apply=set_status, actor=actor, changed_by=changed_by)
 
 
 def memory_pin(
-    *, item: MemoryItem, actor: str, pinned: bool = True, changed_by=None, reason: str = ""
+    *,
+    item: MemoryItem,
+    actor: str,
+    pinned: bool = True,
+    changed_by: User | None = None,
+    reason: str = "",
 ) -> MemoryItem:
     """Pin (or unpin) a memory: pinned ones are preferred by retrieval."""
     actor = clean_actor(actor)
-    with transaction.atomic():
-        locked = MemoryItem.objects.select_for_update().get(pk=item.pk)
+
+    def pin(locked: MemoryItem) -> Change | None:
         if locked.pinned == pinned:
-            return locked
+            return None
         locked.pinned = pinned
-        locked.save(update_fields=["pinned", "updated_at"])
-        revision_build(
-            item=locked,
-            actor=actor,
-            old_text=locked.text,
-            new_text=locked.text,
-            old_status=locked.status,
-            new_status=locked.status,
-            changed_by=changed_by,
-            reason=reason or ("pinned" if pinned else "unpinned"),
-        ).save()
-    return locked
+        return Change(("pinned",), reason or ("pinned" if pinned else "unpinned"))
+
+    return memory_change(item=item, apply=pin, actor=actor, changed_by=changed_by)
 
 
 def memory_mark_used(*, items: Iterable[MemoryItem]) -> int:

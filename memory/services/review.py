@@ -6,12 +6,16 @@ Each function goes through items.py's writers, so every change writes a revision
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from memory.consolidation.save import superseded_archive_on_accept
 from memory.models import Actor, MemoryItem, Status
 from memory.services.items import memory_set_status, memory_update
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 ACCEPTED = "accepted in review"
 REJECTED = "rejected in review"
@@ -29,7 +33,11 @@ def _check_proposed(item: MemoryItem) -> None:
 
 
 def memory_accept(
-    *, item: MemoryItem, changed_by=None, text: str | None = None, actor: str = Actor.USER
+    *,
+    item: MemoryItem,
+    changed_by: User | None = None,
+    text: str | None = None,
+    actor: str = Actor.USER,
 ) -> MemoryItem:
     """Make a proposed memory live; with `text`, correct it first (one revision each)."""
     _check_proposed(item)
@@ -45,7 +53,9 @@ def memory_accept(
         return item
 
 
-def memory_reject(*, item: MemoryItem, changed_by=None, actor: str = Actor.USER) -> MemoryItem:
+def memory_reject(
+    *, item: MemoryItem, changed_by: User | None = None, actor: str = Actor.USER
+) -> MemoryItem:
     """Turn a proposal down: archived, so the history keeps what was proposed."""
     _check_proposed(item)
     return memory_set_status(
@@ -53,7 +63,13 @@ def memory_reject(*, item: MemoryItem, changed_by=None, actor: str = Actor.USER)
     )
 
 
-def memory_review_bulk(*, owner, ids: Iterable[int], accept: bool, changed_by=None) -> int:
+def memory_review_bulk(
+    *,
+    owner: User,
+    ids: Iterable[int],
+    accept: bool,
+    changed_by: User | None = None,
+) -> int:
     """Accept (or reject) many proposals of `owner` at once; returns how many changed.
 
     Ids of other owners' items, or of items no longer waiting, are skipped.
@@ -72,7 +88,7 @@ def memory_review_bulk(*, owner, ids: Iterable[int], accept: bool, changed_by=No
     return len(items)
 
 
-def memory_mark_wrong(*, item: MemoryItem, changed_by=None) -> MemoryItem:
+def memory_mark_wrong(*, item: MemoryItem, changed_by: User | None = None) -> MemoryItem:
     """ "This is wrong": archived at once (no longer used), with the reason on record."""
     return memory_set_status(
         item=item,
@@ -83,7 +99,7 @@ def memory_mark_wrong(*, item: MemoryItem, changed_by=None) -> MemoryItem:
     )
 
 
-def memory_reactivate(*, item: MemoryItem, changed_by=None) -> MemoryItem:
+def memory_reactivate(*, item: MemoryItem, changed_by: User | None = None) -> MemoryItem:
     """Bring an archived memory back into use."""
     return memory_set_status(
         item=item,
