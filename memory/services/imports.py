@@ -2,7 +2,7 @@
 
 A memory already in the owner's memory (same text and kind, not forgotten) is skipped,
 so importing the same export again adds nothing. The file's history is kept as imported
-provenance (see transfer._clean_revision). Small files are imported inside the request;
+provenance (see export_schema.ImportRevision). Small files are imported inside the request;
 bigger ones go to the background through memory.hooks, and that run calls `memory_import`
 with a progress callback.
 """

@@ -51,7 +51,7 @@ class MemoryImportError(ValueError):
 @dataclass(frozen=True)
 class ImportRecord:
     spec: dict[str, Any]  # a clean memory spec (memory_bulk_create), `supersedes` unset
-    revisions: list[dict[str, Any]]  # the file's own history, for revision_build
+    revisions: list[dict[str, Any]]  # the file's own history, for revisions_import
     old_id: int | str | None
     supersedes: int | str | None  # an `old_id` of another record of the file
     created_at: datetime | None
