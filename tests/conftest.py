@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 from django.conf import settings as django_settings
 
-from inference.testing import ScriptedBackend
+from scripted_backend import ScriptedBackend
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from typing import Any
 
 from inference import BackendConfig
 from inference.structured import StructuredOutputError
+from inference.structured_ask import ask_json
 from memory.models import Kind
-from memory.services.llm_json import ask_json
 from memory.services.transcript import Transcript
 
 EXTRACTED_KINDS = (Kind.PREFERENCE, Kind.FACT, Kind.PLAN, Kind.INSTRUCTION)

@@ -24,10 +24,10 @@ from pgvector.django import CosineDistance
 
 from inference import BackendConfig
 from inference.structured import StructuredOutputError
+from inference.structured_ask import ask_json
 from memory.embedding import embed_texts
 from memory.models import Kind, MemoryItem, Status
 from memory.services.extraction import EXTRACTED_KINDS, Candidate
-from memory.services.llm_json import ask_json
 
 ADD, SUPERSEDE, SKIP = "add", "supersede", "skip"
 RELATIONS = ("same", "updates", "different")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference.testing import ScriptedBackend
+from scripted_backend import ScriptedBackend
 from tests.conftest import point_profiles_at
 from tests.e2e.conftest import PASSWORD, sign_in
 

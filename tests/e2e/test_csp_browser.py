@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from inference.testing import ScriptedBackend
 from memory.services import memory_create
+from scripted_backend import ScriptedBackend
 from tests.conftest import point_profiles_at
 from tests.e2e.conftest import PASSWORD, sign_in
 

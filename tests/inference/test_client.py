@@ -24,7 +24,7 @@ from inference import (
     make_client,
     stream_chat,
 )
-from inference.testing import DEFAULT_ANSWER, ScriptedBackend
+from scripted_backend import DEFAULT_ANSWER, ScriptedBackend
 
 MESSAGES = [{"role": "user", "content": "Hi there"}]
 

@@ -10,9 +10,9 @@ import pytest
 
 from assistant.services.pipeline import conversation_pipeline_run
 from assistant.tasks import conversation_summarise
+from inference.structured_ask import CORRECTION
 from memory.models import MemoryItem, SessionSummary, TaskRun
 from memory.services.extraction import candidates_from_reply
-from memory.services.llm_json import CORRECTION
 from memory.services.preferences import memory_settings_update
 from memory.services.task_runs import task_run_create
 from memory.services.transcript import Transcript, TranscriptMessage

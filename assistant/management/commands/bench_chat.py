@@ -36,8 +36,8 @@ from rich.table import Table
 
 from assistant.models import Conversation
 from assistant.services.conversations import message_send
-from inference.testing import ScriptedBackend
 from memory.management.schema import require_schema
+from scripted_backend import ScriptedBackend
 
 BENCH_USER = "bench-chat"
 

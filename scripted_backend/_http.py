@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .tokens import estimate_message_tokens, estimate_tokens
+from inference.tokens import estimate_message_tokens, estimate_tokens
 
 Spec = dict[str, Any] | tuple
 

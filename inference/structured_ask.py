@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from inference import BackendConfig, CompletionResult, InferenceError, complete_chat
-from inference.structured import StructuredOutputError, json_schema_format, parse_json_reply
+from .client import CompletionResult, complete_chat
+from .config import BackendConfig
+from .errors import InferenceError
+from .structured import StructuredOutputError, json_schema_format, parse_json_reply
 
 CORRECTION = (
     "That reply was not usable: {problem} Answer again with only the JSON object, "

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._scripted_http import (
+from ._http import (
     _action,
     _chunk_base,
     _Dropped,
