@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,8 @@ from rich.table import Table
 
 from assistant.models import Conversation
 from assistant.services.conversations import message_send
+from inference.local_server import free_port
+from memory.bench.stats import percentile
 from memory.management.schema import require_schema
 from scripted_backend import ScriptedBackend
 
@@ -54,17 +55,6 @@ def paced_reply(tokens: int, gap_s: float):
         return chunks
 
     return reply
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Command(BaseCommand):
@@ -142,7 +132,7 @@ class Command(BaseCommand):
         return turns
 
     def _start_server(self, backend_url: str):
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "FAST_BASE_URL": backend_url, "THINKING_BASE_URL": backend_url}
         env.setdefault("DEBUG", "true" if settings.DEBUG else "false")
         server = subprocess.Popen(
