@@ -28,7 +28,7 @@ import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.test import override_settings
 from rich.console import Console
 from rich.table import Table
@@ -38,7 +38,6 @@ from assistant.services.conversations import message_send
 from inference.local_server import free_port
 from memory.bench.stats import percentile
 from memory.management.schema import require_schema
-from scripted_backend import ScriptedBackend
 
 BENCH_USER = "bench-chat"
 
@@ -73,6 +72,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, requests, concurrency, json_out, stream_seconds, **options):
         require_schema()
+        try:  # test support, in the source checkout only (not shipped in the wheel)
+            from scripted_backend import ScriptedBackend
+        except ImportError as error:
+            raise CommandError(
+                "bench_chat runs from a source checkout (scripted_backend/)."
+            ) from error
         console = Console()
         levels = [int(c) for c in concurrency.split(",")]
         user = self._bench_user()
