@@ -13,16 +13,17 @@ from django.conf import settings as django_settings
 
 from inference.local_server import free_port
 from scripted_backend import ScriptedBackend
+from tests.factories import user_create
 
 
 @pytest.fixture
-def owner(django_user_model):
-    return django_user_model.objects.create_user(username="olivia", password="correct-horse-1")
+def owner(db):
+    return user_create("olivia", password="correct-horse-1")
 
 
 @pytest.fixture
-def outsider(django_user_model):
-    return django_user_model.objects.create_user(username="mallory", password="correct-horse-2")
+def outsider(db):
+    return user_create("mallory", password="correct-horse-2")
 
 
 @pytest.fixture
