@@ -40,6 +40,7 @@ run: install $(DATA_DIR)/secret_key
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=true ASSISTANT_DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/mypy
 	DEBUG=true ASSISTANT_DATA_DIR=$(CURDIR)/var/test $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=true ASSISTANT_DATA_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -1,8 +1,9 @@
 """Model-server access for the assistant: a plain package with no Django imports.
 
 Talks to any OpenAI-compatible server (vLLM, llama.cpp server, hosted APIs) through
-the official openai SDK. inference.testing (a scripted fake server) is not imported
-here; import it explicitly from tests and benchmarks.
+the official openai SDK; asks for JSON replies (structured_ask.py) and launches the
+local llama.cpp server (local_server.py). The scripted fake server for tests and
+benchmarks is not part of it: see scripted_backend/ at the repository root.
 """
 
 from .client import (
@@ -20,6 +21,8 @@ from .config import BackendConfig
 from .errors import InferenceError, error_from_exception
 from .events import ContentDelta, Done, ReasoningDelta, StreamError, StreamEvent, Usage
 from .reasoning import SplitText, ThinkTagSplitter, split_reasoning
+from .structured import StructuredOutputError, json_schema_of, parse_json_reply
+from .structured_ask import JsonAnswer, ask_json
 from .tokens import estimate_message_tokens, estimate_tokens
 
 __all__ = [
@@ -29,12 +32,15 @@ __all__ = [
     "ContentDelta",
     "Done",
     "InferenceError",
+    "JsonAnswer",
     "ReasoningDelta",
     "SplitText",
     "StreamError",
     "StreamEvent",
+    "StructuredOutputError",
     "ThinkTagSplitter",
     "Usage",
+    "ask_json",
     "check_backend",
     "complete_chat",
     "error_from_exception",
@@ -42,8 +48,10 @@ __all__ = [
     "estimate_tokens",
     "get_async_client",
     "get_client",
+    "json_schema_of",
     "make_async_client",
     "make_client",
+    "parse_json_reply",
     "split_reasoning",
     "stream_chat",
 ]

@@ -58,9 +58,11 @@ def make_client(config: BackendConfig) -> OpenAI:
 
 # Async clients hold connections bound to the event loop that opened them, so the
 # cache is kept per loop; a loop that goes away takes its clients with it.
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, AsyncOpenAI]]
+_async_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[object, ...], AsyncOpenAI]
+]
 _async_clients = weakref.WeakKeyDictionary()
-_sync_clients: dict[tuple, OpenAI] = {}
+_sync_clients: dict[tuple[object, ...], OpenAI] = {}
 _sync_lock = threading.Lock()
 
 
@@ -278,7 +280,7 @@ def complete_chat(
     config: BackendConfig,
     messages: Messages,
     *,
-    response_format: dict | None = None,
+    response_format: dict[str, Any] | None = None,
     client: OpenAI | None = None,
 ) -> CompletionResult:
     """Blocking, non-streamed completion (for workers). Raises InferenceError.

@@ -32,7 +32,8 @@ _threads_set = False
 
 def canonical_model_name(name: str | None) -> str:
     """The name recorded next to each vector (the bundled default has one name)."""
-    return DEFAULT_MODEL_NAME if (name or "").strip() in _DEFAULT_ALIASES else name.strip()
+    name = (name or "").strip()
+    return DEFAULT_MODEL_NAME if name in _DEFAULT_ALIASES else name
 
 
 def _model_location(name: str) -> str:
@@ -95,7 +96,10 @@ class Embedder:
         # sentence-transformers 5 renamed the method; older releases only have the old name.
         getter = getattr(model, "get_embedding_dimension", None)
         getter = getter or model.get_sentence_embedding_dimension
-        return int(getter())
+        dimension = getter()
+        if dimension is None:
+            raise RuntimeError(f"{self.model_name} has no fixed embedding dimension")
+        return int(dimension)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Normalised float32 vectors, one row per text, in order."""
@@ -108,10 +112,12 @@ class Embedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        result: np.ndarray = np.ascontiguousarray(vectors, dtype=np.float32)
+        return result
 
     def encode_one(self, text: str) -> np.ndarray:
-        return self.encode([text], batch_size=1)[0]
+        row: np.ndarray = self.encode([text], batch_size=1)[0]
+        return row
 
     def __repr__(self) -> str:
         return f"Embedder({self.model_name!r})"

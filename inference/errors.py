@@ -21,7 +21,7 @@ from .events import StreamError
 try:  # newer openai SDKs run on httpx2 and may leak its exceptions
     import httpx2
 except ImportError:  # pragma: no cover - depends on the installed SDK
-    httpx2 = None
+    httpx2 = None  # type: ignore[assignment]
 
 _TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (
     openai.APITimeoutError,

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any
+
+from pydantic import BaseModel
 
 from .reasoning import split_reasoning
 
@@ -25,6 +28,33 @@ def json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     """An OpenAI `response_format` asking for output that follows `schema`
     (vLLM enforces it with guided decoding; other servers may ignore it)."""
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+
+def json_schema_of(model: type[BaseModel], *, leave_out: Collection[str] = ()) -> dict[str, Any]:
+    """The JSON schema of a pydantic model as one self-contained object: `$ref`s inlined
+    and titles left out, the shape OpenAI's strict mode, vLLM and llama.cpp's grammars all
+    take. `leave_out` drops keywords too (e.g. maxLength, which strict mode refuses)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+    dropped = {"title", *leave_out}
+
+    def inline(node: Any, *, names: bool = False) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if names:  # the keys of "properties" are field names, not keywords
+            return {name: inline(value) for name, value in node.items()}
+        if "$ref" in node:
+            return inline(definitions[node["$ref"].rsplit("/", 1)[-1]])
+        return {
+            key: inline(value, names=key == "properties")
+            for key, value in node.items()
+            if key not in dropped
+        }
+
+    result: dict[str, Any] = inline(schema)
+    return result
 
 
 def _candidates(text: str) -> list[str]:

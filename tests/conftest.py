@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,17 +11,19 @@ import pytest
 import uvicorn
 from django.conf import settings as django_settings
 
-from inference.testing import ScriptedBackend
+from inference.local_server import free_port
+from scripted_backend import ScriptedBackend
+from tests.factories import user_create
 
 
 @pytest.fixture
-def owner(django_user_model):
-    return django_user_model.objects.create_user(username="olivia", password="correct-horse-1")
+def owner(db):
+    return user_create("olivia", password="correct-horse-1")
 
 
 @pytest.fixture
-def outsider(django_user_model):
-    return django_user_model.objects.create_user(username="mallory", password="correct-horse-2")
+def outsider(db):
+    return user_create("mallory", password="correct-horse-2")
 
 
 @pytest.fixture
@@ -56,24 +57,15 @@ def backend(settings):
 @pytest.fixture
 def dead_backend_url(settings) -> str:
     """A URL where nothing listens: connection refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     point_profiles_at(settings, url)
     return url
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
 def serve_asgi(application) -> Iterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
     )

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from memory.bench.stats import percentile
 from memory.models import Actor, Kind, Source
 from memory.search import memory_search
 from memory.services import memory_bulk_create
@@ -98,16 +99,6 @@ def load(path: Path) -> list[Conversation]:
                 questions.append(Question(qa["question"], qa["category"], evidence))
         conversations.append(Conversation(sample["sample_id"], turns, questions))
     return conversations
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def run(

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from memory.bench import synthetic
-from memory.bench.locomo import percentile
+from memory.bench.stats import percentile
 from memory.embedding import configured_model_name, embed_texts
 from memory.models import Actor, MemoryItem, MemoryRevision, Source
 from memory.search import fulltext, memory_search, sql

@@ -11,13 +11,15 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from inference import BackendConfig
-from inference.structured import StructuredOutputError
+from inference.structured import StructuredOutputError, json_schema_of
+from inference.structured_ask import ask_json
 from memory.consolidation.transcript import Transcript
 from memory.models import Kind
-from memory.services.llm_json import ask_json
 
 EXTRACTED_KINDS = (Kind.PREFERENCE, Kind.FACT, Kind.PLAN, Kind.INSTRUCTION)
 MAX_CANDIDATES = 15
@@ -51,45 +53,29 @@ EXTRACTION_SYSTEM = (
     "worth remembering."
 )
 
-MEMORIES_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "memories": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "text": {"type": "string"},
-                    "kind": {"type": "string", "enum": [str(kind) for kind in EXTRACTED_KINDS]},
-                    "message": {"type": "integer"},
-                    "quote": {"type": "string"},
-                    "confidence": {"type": "number"},
-                },
-                "required": ["text", "kind", "message", "quote", "confidence"],
-                "additionalProperties": False,
-            },
-        }
-    },
-    "required": ["memories"],
-    "additionalProperties": False,
-}
+
+# The shape the model is asked to follow (no docstrings: they would become schema
+# descriptions). Replies are still read leniently, item by item, by candidates_from_reply.
+class ExtractedMemory(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=200)
+    kind: Literal[tuple(str(kind) for kind in EXTRACTED_KINDS)]  # type: ignore[valid-type]
+    message: int
+    quote: str = Field(max_length=200)
+    confidence: float
 
 
-def _bounded(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema with length limits, so a small local model cannot ramble past the output
-    limit and cut its JSON short (llama.cpp grammars enforce these)."""
-    item = schema["properties"]["memories"]["items"]
-    properties = {
-        **item["properties"],
-        "text": {"type": "string", "maxLength": 200},
-        "quote": {"type": "string", "maxLength": 200},
-    }
-    items = {**item, "properties": properties}
-    memories = {"type": "array", "items": items, "maxItems": MAX_CANDIDATES}
-    return {**schema, "properties": {"memories": memories}}
+class ExtractedMemories(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    memories: list[ExtractedMemory] = Field(max_length=MAX_CANDIDATES)
 
 
-BOUNDED_MEMORIES_SCHEMA = _bounded(MEMORIES_SCHEMA)
+# OpenAI's strict mode refuses length limits; llama.cpp's grammars enforce them, so a small
+# local model cannot ramble past the output limit and cut its JSON short.
+MEMORIES_SCHEMA = json_schema_of(ExtractedMemories, leave_out=("maxLength", "maxItems"))
+BOUNDED_MEMORIES_SCHEMA = json_schema_of(ExtractedMemories)
 
 
 @dataclass(frozen=True)

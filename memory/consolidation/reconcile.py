@@ -23,10 +23,10 @@ from pgvector.django import CosineDistance
 
 from inference import BackendConfig
 from inference.structured import StructuredOutputError
+from inference.structured_ask import ask_json
 from memory.consolidation.extract import EXTRACTED_KINDS, Candidate, normalised
 from memory.embedding import embed_texts
 from memory.models import Kind, MemoryItem, Status
-from memory.services.llm_json import ask_json
 
 ADD, SUPERSEDE, SKIP = "add", "supersede", "skip"
 RELATIONS = ("same", "updates", "different")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from assistant import embedded
 from assistant.models import Conversation
 from assistant.services.conversations import message_send
+from inference import local_server
 from tests.assistant.sse import stream_frames
 from tests.conftest import point_profiles_at
 
@@ -16,8 +16,8 @@ pytestmark = [pytest.mark.llm, pytest.mark.django_db]
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
-    server = embedded.LocalLLMServer(
-        embedded.bundled_model_path(),
+    server = local_server.LocalLLMServer(
+        local_server.bundled_model_path(),
         log_path=tmp_path_factory.mktemp("llama") / "server.log",
         n_ctx=2048,
     )

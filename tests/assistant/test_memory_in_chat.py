@@ -12,14 +12,9 @@ from memory.models import MemoryItem
 from memory.services.items import memory_create
 from memory.services.preferences import memory_settings_update
 from tests.assistant.sse import stream_frames
+from tests.factories import remember
 
 pytestmark = pytest.mark.django_db
-
-
-def remember(owner, text, **extra):
-    return memory_create(
-        owner=owner, text=text, kind="fact", source="stated", actor="user", **extra
-    )
 
 
 def ask(owner, conversation, text):

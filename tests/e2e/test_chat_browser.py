@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from inference.testing import ScriptedBackend
+from scripted_backend import ScriptedBackend
 from tests.conftest import point_profiles_at
 from tests.e2e.conftest import PASSWORD, sign_in
+from tests.factories import user_create
 
 pytestmark = pytest.mark.e2e
 
@@ -27,10 +28,10 @@ def thinking_reply(request):
 
 
 @pytest.fixture
-def olivia(transactional_db, django_user_model):
+def olivia(transactional_db):
     # Created before the browser starts: Playwright's sync API runs an event loop, and
     # Django refuses ORM calls from a thread with a running loop.
-    return django_user_model.objects.create_user(username="olivia", password=PASSWORD)
+    return user_create("olivia", password=PASSWORD)
 
 
 @pytest.fixture

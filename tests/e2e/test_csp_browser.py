@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from inference.testing import ScriptedBackend
 from memory.services import memory_create
+from scripted_backend import ScriptedBackend
 from tests.conftest import point_profiles_at
 from tests.e2e.conftest import PASSWORD, sign_in
+from tests.factories import user_create
 
 pytestmark = pytest.mark.e2e
 
@@ -33,8 +34,8 @@ def tea_reply(request):
 
 
 @pytest.fixture
-def olivia(transactional_db, django_user_model):
-    user = django_user_model.objects.create_user(username="olivia", password=PASSWORD)
+def olivia(transactional_db):
+    user = user_create("olivia", password=PASSWORD)
     memory_create(
         text="Olivia drinks genmaicha every morning.",
         kind="preference",

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from memory.services import memory_create
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.conftest import sign_in as sign_in_at
+from tests.factories import user_create
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +22,10 @@ LONG = (
 
 
 @pytest.fixture
-def olivia(transactional_db, django_user_model):
+def olivia(transactional_db):
     # Created before the browser starts: Playwright's sync API runs an event loop, and
     # Django refuses ORM calls from a thread with a running loop.
-    user = django_user_model.objects.create_user(username="olivia", password=PASSWORD)
+    user = user_create("olivia", password=PASSWORD)
     common = {"owner": user, "actor": "user"}
     memory_create(text=LONG, kind="preference", source="stated", **common)
     memory_create(
@@ -57,8 +58,8 @@ def olivia(transactional_db, django_user_model):
 
 
 @pytest.fixture
-def newcomer(transactional_db, django_user_model):
-    return django_user_model.objects.create_user(username="nina", password=PASSWORD)
+def newcomer(transactional_db):
+    return user_create("nina", password=PASSWORD)
 
 
 def sign_in(page, server: str, username: str) -> None:

@@ -14,13 +14,14 @@ from assistant.background.runs import task_run_create
 from memory.services import memory_create
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_memory_browser import sign_in
+from tests.factories import user_create
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def waiting_run(transactional_db, django_user_model):
-    user = django_user_model.objects.create_user(username="olivia", password=PASSWORD)
+def waiting_run(transactional_db):
+    user = user_create("olivia", password=PASSWORD)
     return task_run_create(owner=user, kind="summarise", target_label="conversation 7: Tiles")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -24,7 +23,8 @@ from inference import (
     make_client,
     stream_chat,
 )
-from inference.testing import DEFAULT_ANSWER, ScriptedBackend
+from inference.local_server import free_port
+from scripted_backend import DEFAULT_ANSWER, ScriptedBackend
 
 MESSAGES = [{"role": "user", "content": "Hi there"}]
 
@@ -48,10 +48,7 @@ def config(backend: ScriptedBackend) -> BackendConfig:
 
 @pytest.fixture
 def dead_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+    return f"http://127.0.0.1:{free_port()}/v1"
 
 
 def collect(config: BackendConfig, messages: list[dict] = MESSAGES) -> list[StreamEvent]:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from inference import BackendConfig, ContentDelta, Done, ReasoningDelta, StreamError, stream_chat
-from inference.testing import ScriptedBackend
+from scripted_backend import ScriptedBackend
 
 MESSAGES = [{"role": "user", "content": "Hi there"}]
 

@@ -8,6 +8,7 @@ import pytest
 
 from memory.search import RetrievedMemory, memory_search
 from memory.services import memory_bulk_create, memory_create, memory_pin, memory_set_status
+from tests.factories import remember_many
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +22,6 @@ FILLER = [
     "The car needs new winter tyres.",
     "I am reading a novel about lighthouse keepers.",
 ]
-
-
-def remember_many(owner, texts, **fields):
-    return memory_bulk_create(
-        owner=owner,
-        items=[{"text": text, "kind": "fact", **fields} for text in texts],
-        actor="user",
-    )
 
 
 def ids(results: list[RetrievedMemory]) -> list[int]:

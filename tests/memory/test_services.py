@@ -12,7 +12,6 @@ from memory.services import (
     REDACTED,
     MemoryFieldError,
     memory_bulk_create,
-    memory_create,
     memory_forget,
     memory_forget_all,
     memory_forget_permanently,
@@ -23,15 +22,13 @@ from memory.services import (
     memory_unforget,
     memory_update,
 )
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 def remember(owner, text, **fields) -> MemoryItem:
-    fields.setdefault("kind", "preference")
-    fields.setdefault("source", "stated")
-    fields.setdefault("actor", "user")
-    return memory_create(owner=owner, text=text, **fields)
+    return factories.remember(owner, text, **{"kind": "preference", **fields})
 
 
 def reasons(item) -> list[str]:

@@ -11,16 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from memory.models import MemoryItem, MemorySettings
-from memory.services import REDACTED, memory_create, memory_export, memory_update
+from memory.services import REDACTED, memory_export, memory_update
+from tests.factories import remember
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
-
-
-def remember(owner, text, **fields) -> MemoryItem:
-    fields.setdefault("kind", "fact")
-    fields.setdefault("source", "stated")
-    return memory_create(owner=owner, text=text, actor="user", **fields)
 
 
 @pytest.fixture

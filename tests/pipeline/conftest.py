@@ -12,10 +12,10 @@ import pytest
 from django.utils import timezone
 
 from assistant.models import Conversation, Message
-from inference.testing import ScriptedBackend
 from memory.consolidation.extract import EXTRACTION_SYSTEM
 from memory.consolidation.reconcile import JUDGE_SYSTEM
 from memory.consolidation.summarise import SUMMARY_SYSTEM
+from scripted_backend import ScriptedBackend
 from tests.conftest import point_profiles_at
 
 SUMMARY = "The user and the assistant compared kitchen tiles and decided on green zellige."

@@ -12,10 +12,10 @@ from assistant.background.models import TaskRun
 from assistant.background.pipeline import conversation_pipeline_run
 from assistant.background.runs import task_run_create
 from assistant.background.tasks import conversation_summarise
+from inference.structured_ask import CORRECTION
 from memory.consolidation.extract import candidates_from_reply
 from memory.consolidation.transcript import Transcript, TranscriptMessage
 from memory.models import MemoryItem, SessionSummary
-from memory.services.llm_json import CORRECTION
 from memory.services.preferences import memory_settings_update
 from tests.pipeline.conftest import KITCHEN, chat, memories_json, memory
 

@@ -7,9 +7,9 @@ import pytest
 
 from assistant.background.pipeline import conversation_pipeline_run
 from memory.models import MemoryItem
-from memory.services import memory_create
 from memory.services.preferences import memory_settings_update
 from memory.services.review import memory_accept
+from tests import factories
 from tests.pipeline.conftest import chat, memories_json, memory
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +23,7 @@ COFFEE = memory("The user prefers coffee.", kind="preference", message=1,
 
 
 def remember(owner, text, **fields):
-    fields.setdefault("kind", "preference")
-    fields.setdefault("source", "stated")
-    return memory_create(owner=owner, text=text, actor="user", **fields)
+    return factories.remember(owner, text, **{"kind": "preference", **fields})
 
 
 def run(owner, model, *candidates, turns=TEA_TURNS):

@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,14 +28,15 @@ import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.test import override_settings
 from rich.console import Console
 from rich.table import Table
 
 from assistant.models import Conversation
 from assistant.services.conversations import message_send
-from inference.testing import ScriptedBackend
+from inference.local_server import free_port
+from memory.bench.stats import percentile
 from memory.management.schema import require_schema
 
 BENCH_USER = "bench-chat"
@@ -56,17 +56,6 @@ def paced_reply(tokens: int, gap_s: float):
     return reply
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Command(BaseCommand):
     help = "Measure the server's latency overhead before and after the model's first token."
 
@@ -83,6 +72,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, requests, concurrency, json_out, stream_seconds, **options):
         require_schema()
+        try:  # test support, in the source checkout only (not shipped in the wheel)
+            from scripted_backend import ScriptedBackend
+        except ImportError as error:
+            raise CommandError(
+                "bench_chat runs from a source checkout (scripted_backend/)."
+            ) from error
         console = Console()
         levels = [int(c) for c in concurrency.split(",")]
         user = self._bench_user()
@@ -142,7 +137,7 @@ class Command(BaseCommand):
         return turns
 
     def _start_server(self, backend_url: str):
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "FAST_BASE_URL": backend_url, "THINKING_BASE_URL": backend_url}
         env.setdefault("DEBUG", "true" if settings.DEBUG else "false")
         server = subprocess.Popen(

@@ -26,7 +26,6 @@ from django.test import override_settings
 from rich.console import Console
 from rich.table import Table
 
-from assistant import embedded
 from assistant.background.backfill import conversation_backfill
 from assistant.background.models import TaskRun
 from assistant.background.pipeline import background_backend
@@ -39,7 +38,7 @@ from assistant.management.commands.bench_chat import _machine, _stats
 from assistant.models import Message
 from assistant.services.conversations import message_send
 from assistant.services.turn_context import turn_prompt_prepare
-from inference import ContentDelta, ReasoningDelta, stream_chat
+from inference import ContentDelta, ReasoningDelta, local_server, stream_chat
 from memory.consolidation.save import thread_key_for
 from memory.management.schema import require_schema
 from memory.models import Kind, MemoryItem, SessionSummary
@@ -103,8 +102,8 @@ class Command(BaseCommand):
         profiles = {key: dict(value) for key, value in settings.MODEL_PROFILES.items()}
         if not settings.EMBEDDED_LLM:
             return None, profiles, "configured backend"
-        model_path = settings.LOCAL_MODEL_PATH or embedded.bundled_model_path()
-        server = embedded.LocalLLMServer(
+        model_path = settings.LOCAL_MODEL_PATH or local_server.bundled_model_path()
+        server = local_server.LocalLLMServer(
             model_path, log_path=settings.DATA_DIR / "bench" / "llama-pipeline.log"
         )
         try:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from assistant import embedded
+from inference import local_server
 
 
 def procfile_lines(*, host: str, port: int) -> list[tuple[str, list[str]]]:
@@ -20,8 +21,8 @@ def procfile_lines(*, host: str, port: int) -> list[tuple[str, list[str]]]:
     if settings.EMBEDDED_REDIS:
         processes.append(("redis", embedded.redis_command(settings.DATA_DIR)))
     if settings.EMBEDDED_LLM:
-        model = settings.LOCAL_MODEL_PATH or embedded.bundled_model_path()
-        processes.append(("llm", embedded.llama_server_command(model, settings.LOCAL_LLM_PORT)))
+        model = settings.LOCAL_MODEL_PATH or local_server.bundled_model_path()
+        processes.append(("llm", local_server.llama_server_command(model, settings.LOCAL_LLM_PORT)))
     processes += [
         ("web", [python, "-m", "uvicorn", "assistant.asgi:application", "--host", host,
                  "--port", str(port), "--timeout-graceful-shutdown", "5"]),

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from inference import BackendConfig, CompletionResult, InferenceError, complete_chat
-from inference.structured import StructuredOutputError, json_schema_format, parse_json_reply
+from .client import CompletionResult, complete_chat
+from .config import BackendConfig
+from .errors import InferenceError
+from .structured import StructuredOutputError, json_schema_format, parse_json_reply
 
 CORRECTION = (
     "That reply was not usable: {problem} Answer again with only the JSON object, "
@@ -28,7 +30,9 @@ _REJECTED_FIELD = re.compile(r"HTTP (400|422)\b")
 _accepted_style: dict[str, int] = {}
 
 
-def _formats(name: str, schema: dict[str, Any], grammar_schema: dict | None) -> list:
+def _formats(
+    name: str, schema: dict[str, Any], grammar_schema: dict[str, Any] | None
+) -> list[dict[str, Any] | None]:
     """Structured-output styles, most precise first: OpenAI/vLLM's json_schema, then
     llama.cpp's json_object with a schema (grammar-constrained), then nothing."""
     grammar = {"type": "json_object", "schema": grammar_schema or schema}
@@ -56,7 +60,9 @@ def _rejects_response_format(error: InferenceError) -> bool:
     return bool(_REJECTED_FIELD.search(error.message)) or "response_format" in error.message
 
 
-def _complete(config: BackendConfig, messages: list[dict], formats: list) -> CompletionResult:
+def _complete(
+    config: BackendConfig, messages: list[dict[str, str]], formats: list[dict[str, Any] | None]
+) -> CompletionResult:
     first = _accepted_style.get(config.base_url, 0)
     for style in range(first, len(formats)):
         fmt = formats[style]
