@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import connection
@@ -26,7 +26,7 @@ def release_connection() -> None:
         connection.close()
 
 
-def db_async(fn: Callable[P, R]) -> Callable[P, R]:
+def db_async(fn: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     """Run a sync ORM function from async code, then release the connection."""
 
     @functools.wraps(fn)

@@ -10,12 +10,12 @@ never imports the assistant).
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from assistant.background.models import TaskRun
-from memory.views.common import INBOX_CHANGED, LIST_CHANGED, announce
+from memory.views.common import INBOX_CHANGED, LIST_CHANGED, HtmxHttpRequest, announce
 
 RECENT_RUNS = 5
 STOP_POLLING = 286  # htmx stops an "every" trigger on this status
@@ -41,7 +41,7 @@ def pipeline_context(*, user) -> dict:
 
 @login_required
 @require_GET
-def status(request: HttpRequest) -> HttpResponse:
+def status(request: HtmxHttpRequest) -> HttpResponse:
     if not request.htmx:
         return redirect("memory:index")
     context = pipeline_context(user=request.user)

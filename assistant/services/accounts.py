@@ -23,9 +23,10 @@ def admin_ensure(*, username: str, email: str, password: str | None) -> AdminLog
     random password is generated and returned once.
     """
     User = get_user_model()
-    if User.objects.filter(is_superuser=True).exists():
+    existing = User.objects.filter(is_superuser=True).first()
+    if existing is not None:
         return AdminLogin(
-            username=User.objects.filter(is_superuser=True).first().get_username(),
+            username=existing.get_username(),
             password=None,
             created=False,
         )

@@ -141,12 +141,14 @@ def memory_context_build(*, answer: Message, question: str) -> MemoryContext:
     lines: list[str] = []
     spent = memory_block_base_tokens()
     for candidate in candidates:  # pinned first, then by rank; each only while it fits
-        candidate.tokens = memory_line_tokens(candidate.memory)
+        memory = candidate.memory
+        assert memory is not None  # candidates are built from retrieved memories
+        candidate.tokens = memory_line_tokens(memory)
         if spent + candidate.tokens > budget:
             continue
         candidate.injected = True
         spent += candidate.tokens
-        lines.append(memory_line(candidate.memory))
+        lines.append(memory_line(memory))
     detail = _left_out_detail(candidates, budget)
     if not lines:
         note = "No memory matched this message."

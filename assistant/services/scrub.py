@@ -17,8 +17,8 @@ def answers_scrub_memories(*, item_ids: list[int], texts: list[str], **_) -> int
     answer_ids = set(rows.values_list("answer_id", flat=True))
     rows.update(text=FORGOTTEN)
     # The fenced prompt holds each text JSON-encoded; older prompts hold it raw.
-    texts = {variant for t in texts if t for variant in (fence_escape(t), t)}
-    texts = sorted(texts, key=len, reverse=True)
+    variants = {variant for t in texts if t for variant in (fence_escape(t), t)}
+    texts = sorted(variants, key=len, reverse=True)
     for answer in Message.objects.filter(pk__in=answer_ids).only("id", "prompt_messages"):
         messages = answer.prompt_messages
         for message in messages:

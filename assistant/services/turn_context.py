@@ -35,7 +35,7 @@ def turn_prompt_prepare(*, answer: Message, **record) -> Prompt:
     if memory.items:
         ContextItem.objects.bulk_create(memory.items)
     if memory.injected:
-        memory_mark_used(items=[item.memory for item in memory.injected])
+        memory_mark_used(items=[item.memory for item in memory.injected if item.memory])
     Message.objects.filter(pk=answer.pk).update(
         prompt_messages=prompt.messages,
         prompt_parts=prompt.parts,

@@ -11,7 +11,7 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -127,7 +127,7 @@ def normalised(text: str) -> str:
     return re.sub(r"\W+", " ", text).strip().lower()
 
 
-def _usable_text(text: Any) -> bool:
+def _usable_text(text: Any) -> TypeGuard[str]:
     """A short statement in words: not empty, not a bare number or token, not an essay."""
     if not isinstance(text, str) or len(text) > MAX_MEMORY_CHARS:
         return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -42,7 +43,7 @@ def vector_literal(vector: np.ndarray) -> str:
 class Facts:
     """What fusion needs to know about a candidate, read along with it."""
 
-    moment: object  # occurred_at, else created_at
+    moment: datetime | None  # occurred_at, else created_at
     pinned: bool
     thread_key: str
     lexeme_count: int

@@ -61,7 +61,7 @@ class TimeWindow:
             return False
         if self.month is not None:
             return moment.month == self.month
-        return self.start <= moment < self.end
+        return self.start is not None and self.end is not None and self.start <= moment < self.end
 
 
 def _span(first: date, last: date) -> TimeWindow:
@@ -128,8 +128,8 @@ def query_windows(query: str, *, now: datetime) -> list[TimeWindow]:
             windows.append(_span(day, day))
     for pattern, order in ((_DAY_FIRST, (3, 2, 1)), (_MONTH_FIRST, (3, 1, 2))):
         for match in pattern.finditer(query):
-            year, month, day = (match[i] for i in order)
-            found = _safe_date(int(year), _MONTHS[month.lower()], int(day))
+            year, month_name, day_text = (match[i] for i in order)
+            found = _safe_date(int(year), _MONTHS[month_name.lower()], int(day_text))
             if found and free(match):
                 windows.append(_span(found, found))
     for match in _MONTH_YEAR.finditer(query):

@@ -5,9 +5,17 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
 from memory import selectors
 from memory.models import MemoryItem
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request that went through django-htmx's middleware (for type checkers)."""
+
+    htmx: HtmxDetails
+
 
 # Events the page listens for to refresh a section (sent in the HX-Trigger header).
 LIST_CHANGED = "memory-list-changed"
@@ -30,7 +38,7 @@ def item_context(request: HttpRequest, item: MemoryItem, **extra) -> dict:
     return context
 
 
-def render_item(request: HttpRequest, item: MemoryItem, **extra) -> HttpResponse:
+def render_item(request: HtmxHttpRequest, item: MemoryItem, **extra) -> HttpResponse:
     """The item's card (or its forgotten notice, or its tombstone) for an htmx swap."""
     if not request.htmx:
         return redirect_back(request, item)
