@@ -11,9 +11,9 @@ from assistant.models import ContextItem, Conversation
 from assistant.services.context import MEMORY_HEADER, memory_line
 from assistant.services.conversations import message_send
 from inference.fencing import fence_cite
-from memory.services.items import memory_create
 from memory.tags import memory_citation, memory_tag, memory_tag_id
 from tests.assistant.sse import stream_frames
+from tests.factories import remember
 
 
 def test_format_and_parse_round_trip():
@@ -22,12 +22,6 @@ def test_format_and_parse_round_trip():
     assert memory_tag_id("m:42") == 42 == memory_tag_id("[m:42]") == memory_tag_id(" m:42 ")
     for bad in ["", "m:", "m:0", "m:-1", "[m:42", "m:42]", "x:42", "m:4a", "[[m:4]]", None, 42]:
         assert memory_tag_id(bad) is None, bad
-
-
-def remember(owner, text, **extra):
-    return memory_create(
-        owner=owner, text=text, kind="fact", source="stated", actor="user", **extra
-    )
 
 
 @pytest.mark.django_db
