@@ -7,9 +7,7 @@ benchmarks is not part of it: see scripted_backend/ at the repository root.
 """
 
 from .client import (
-    CheckResult,
     CompletionResult,
-    check_backend,
     complete_chat,
     get_async_client,
     get_client,
@@ -20,6 +18,7 @@ from .client import (
 from .config import BackendConfig
 from .errors import InferenceError, error_from_exception
 from .events import ContentDelta, Done, ReasoningDelta, StreamError, StreamEvent, Usage
+from .health import CheckResult, check_backend
 from .reasoning import SplitText, ThinkTagSplitter, split_reasoning
 from .structured import StructuredOutputError, json_schema_of, parse_json_reply
 from .structured_ask import JsonAnswer, ask_json
