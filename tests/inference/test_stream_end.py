@@ -3,32 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import replace
 
-import pytest
-
 from inference import BackendConfig, ContentDelta, Done, ReasoningDelta, StreamError, stream_chat
-from scripted_backend import ScriptedBackend
-
-MESSAGES = [{"role": "user", "content": "Hi there"}]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ScriptedBackend]:
-    with ScriptedBackend() as backend:
-        yield backend
-
-
-@pytest.fixture
-def backend(server: ScriptedBackend) -> ScriptedBackend:
-    server.reset()
-    return server
-
-
-@pytest.fixture
-def config(backend: ScriptedBackend) -> BackendConfig:
-    return BackendConfig(base_url=backend.base_url, model="scripted-model", timeout_s=5)
+from tests.inference.conftest import MESSAGES
 
 
 def collect(config: BackendConfig) -> list:
