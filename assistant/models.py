@@ -154,11 +154,15 @@ class ContextItem(models.Model):
     class Source(models.TextChoices):
         MEMORY = "memory", "Memory"
         PINNED = "pinned", "Pinned memory"
+        EVENT = "event", "Calendar event"
 
     answer = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="context_items")
     source = models.CharField(max_length=16, choices=Source.choices)
     memory = models.ForeignKey(
         "memory.MemoryItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    event = models.ForeignKey(
+        "connectors.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     tag = models.CharField(max_length=32, help_text="Stable tag used in the prompt, e.g. m:42.")
     rank = models.PositiveIntegerField(null=True, blank=True)
@@ -180,8 +184,17 @@ class ContextItem(models.Model):
         return [s for s in self.signals if s not in BACKGROUND_SIGNALS] or self.signals
 
 
-# Background work's models live with its code; importing them here registers them in
-# this app.
+# Background work's and the account's models live with their code; importing them here
+# registers them in this app.
+from assistant.account_models import AccountSettings, EventProposal  # noqa: E402
 from assistant.background.models import PendingImport, TaskRun  # noqa: E402
 
-__all__ = ["ContextItem", "Conversation", "Message", "PendingImport", "TaskRun"]
+__all__ = [
+    "AccountSettings",
+    "ContextItem",
+    "Conversation",
+    "EventProposal",
+    "Message",
+    "PendingImport",
+    "TaskRun",
+]

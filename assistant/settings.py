@@ -391,3 +391,6 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": float(min(60, CHAT_STREAM_STALE_S))},
     },
 }
+
+# Connectors (calendars): encryption keys, sync schedule, Google OAuth.
+from assistant.settings_connectors import *  # noqa: E402, F403

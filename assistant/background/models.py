@@ -32,10 +32,11 @@ class TaskRun(models.Model):
     skipped (nothing to do, or not allowed: incognito, memory paused).
     """
 
-    class Kind(models.TextChoices):  # each kind of job adds its own (connector syncs next)
+    class Kind(models.TextChoices):  # each kind of job adds its own
         SUMMARISE = "summarise", "Summarise and extract"
         BACKFILL = "backfill", "Backfill"
         IMPORT = "import", "Import"
+        SYNC = "sync", "Sync"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Waiting"
@@ -53,6 +54,13 @@ class TaskRun(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     conversation = models.ForeignKey(
         "assistant.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="task_runs",
+    )
+    connection = models.ForeignKey(
+        "connectors.Connection",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -86,6 +94,7 @@ class TaskRun(models.Model):
             models.Index(fields=["owner", "state"], name="taskrun_owner_state"),
             models.Index(fields=["owner", "-created_at"], name="taskrun_owner_recent"),
             models.Index(fields=["conversation", "state"], name="taskrun_conversation_state"),
+            models.Index(fields=["connection", "state"], name="taskrun_connection_state"),
         ]
 
     def __str__(self) -> str:

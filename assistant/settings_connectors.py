@@ -1,0 +1,77 @@
+"""Connector settings (calendars), read from the environment; star-imported at the end of
+assistant/settings.py. Listed in README.md and deploy/.env.example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from assistant.config import env_bool, env_int, env_secret, env_str
+
+_DATA_DIR = Path(env_str("ASSISTANT_DATA_DIR", str(Path(__file__).resolve().parent.parent / "var")))
+_DEBUG = env_bool("DEBUG", False)
+_KEY_FILE = _DATA_DIR.resolve() / "connector_keys"
+
+
+def _encryption_keys() -> list[str]:
+    """Fernet keys, newest first: the variable (or its _FILE), else the data dir's file
+    that `make run` generates; development generates one on first use."""
+    raw = env_secret("CONNECTOR_ENCRYPTION_KEYS") or ""
+    if not raw and _KEY_FILE.is_file():
+        raw = _KEY_FILE.read_text()
+    if not raw and _DEBUG:
+        _KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        _KEY_FILE.write_text(Fernet.generate_key().decode() + "\n")
+        _KEY_FILE.chmod(0o600)
+        raw = _KEY_FILE.read_text()
+    keys = [key.strip() for key in raw.replace(",", "\n").splitlines() if key.strip()]
+    if not keys:
+        raise ImproperlyConfigured(
+            f"CONNECTOR_ENCRYPTION_KEYS is not set and {_KEY_FILE} does not exist. Run "
+            "`make run` once (it generates that file) or set CONNECTOR_ENCRYPTION_KEYS to a "
+            'Fernet key: python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"'
+        )
+    for key in keys:
+        try:
+            Fernet(key.encode())
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                "CONNECTOR_ENCRYPTION_KEYS holds a value that is not a Fernet key "
+                "(32 url-safe base64-encoded bytes). Generate one with "
+                "Fernet.generate_key()."
+            ) from error
+    return keys
+
+
+CONNECTOR_ENCRYPTION_KEYS = _encryption_keys()
+# How often beat syncs each active connection, and how long one sync may hold its claim.
+CONNECTOR_SYNC_INTERVAL_MINUTES = env_int("CONNECTOR_SYNC_INTERVAL_MINUTES", 15, minimum=1)
+CONNECTOR_SYNC_CLAIM_TTL_S = env_int("CONNECTOR_SYNC_CLAIM_TTL_S", 900, minimum=30)
+CONNECTOR_SYNC_MAX_RETRIES = env_int("CONNECTOR_SYNC_MAX_RETRIES", 5, minimum=0)
+CONNECTOR_SYNC_RETRY_BACKOFF_S = env_int("CONNECTOR_SYNC_RETRY_BACKOFF_S", 30, minimum=1)
+CONNECTOR_HTTP_TIMEOUT_S = env_int("CONNECTOR_HTTP_TIMEOUT_S", 30, minimum=1)
+# The largest calendar feed or object accepted, in bytes.
+CONNECTOR_MAX_FEED_BYTES = env_int("CONNECTOR_MAX_FEED_BYTES", 20 * 1024 * 1024, minimum=1024)
+# The rolling window recurring events are expanded over, around today.
+CALENDAR_WINDOW_PAST_DAYS = env_int("CALENDAR_WINDOW_PAST_DAYS", 365, minimum=1)
+CALENDAR_WINDOW_FUTURE_DAYS = env_int("CALENDAR_WINDOW_FUTURE_DAYS", 365, minimum=1)
+# The most events a time question puts into the prompt, and their token budget.
+CALENDAR_PROMPT_MAX_EVENTS = env_int("CALENDAR_PROMPT_MAX_EVENTS", 30, minimum=0)
+CALENDAR_TOKEN_BUDGET = env_int("CALENDAR_TOKEN_BUDGET", 1200, minimum=0)
+# Google Calendar (OAuth web flow); without both, the kind shows as "not configured".
+GOOGLE_OAUTH_CLIENT_ID = env_str("GOOGLE_OAUTH_CLIENT_ID", "")
+GOOGLE_OAUTH_CLIENT_SECRET = env_secret("GOOGLE_OAUTH_CLIENT_SECRET") or ""
+# Where Google's endpoints live: only tests point these at a local server.
+GOOGLE_OAUTH_AUTH_URI = env_str(
+    "GOOGLE_OAUTH_AUTH_URI", "https://accounts.google.com/o/oauth2/auth"
+)
+GOOGLE_OAUTH_TOKEN_URI = env_str("GOOGLE_OAUTH_TOKEN_URI", "https://oauth2.googleapis.com/token")
+GOOGLE_OAUTH_REVOKE_URI = env_str("GOOGLE_OAUTH_REVOKE_URI", "https://oauth2.googleapis.com/revoke")
+GOOGLE_CALENDAR_API_ROOT = env_str("GOOGLE_CALENDAR_API_ROOT", "https://www.googleapis.com/")
+# Self-hosters keep Nextcloud or Radicale on their LAN, so private addresses are allowed
+# by default; a deployment whose users must not reach its internal network (a request
+# from the server to 10.x or 127.0.0.1) sets this to false.
+CONNECTOR_ALLOW_PRIVATE_ADDRESSES = env_bool("CONNECTOR_ALLOW_PRIVATE_ADDRESSES", True)

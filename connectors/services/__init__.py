@@ -1,0 +1,1 @@
+"""Writes: connections (connections.py), syncs (sync.py), adding events (events.py)."""

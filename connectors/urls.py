@@ -1,0 +1,23 @@
+"""The connections page, at /connections/ (assistant/urls.py includes this module)."""
+
+from django.urls import path
+
+from connectors.google_calendar import views as google
+from connectors.views import connections, events
+
+app_name = "connectors"
+
+urlpatterns = [
+    path("", connections.index, name="index"),
+    path("add/<slug:kind>", connections.add, name="add"),
+    path("<int:pk>/", connections.detail, name="detail"),
+    path("<int:pk>/status", connections.status, name="status"),
+    path("<int:pk>/sources", connections.sources_update, name="sources"),
+    path("<int:pk>/sync", connections.sync_now, name="sync"),
+    path("<int:pk>/resume", connections.resume, name="resume"),
+    path("<int:pk>/reconnect", connections.reconnect, name="reconnect"),
+    path("<int:pk>/disconnect", connections.disconnect, name="disconnect"),
+    path("events/<int:pk>/", events.detail, name="event"),
+    path("google/start", google.oauth_start, name="google-start"),
+    path("google/callback", google.oauth_callback, name="google-callback"),
+]
