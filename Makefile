@@ -29,7 +29,14 @@ $(DATA_DIR)/secret_key:
 	$(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 	chmod 600 $@
 
-run: install $(DATA_DIR)/secret_key
+# The key connection credentials are encrypted with (connectors/crypto.py); keep it with
+# the database backups: without it stored passwords and tokens cannot be read.
+$(DATA_DIR)/connector_keys:
+	mkdir -p $(DATA_DIR)
+	$(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > $@
+	chmod 600 $@
+
+run: install $(DATA_DIR)/secret_key $(DATA_DIR)/connector_keys
 	@export SECRET_KEY_FILE=$${SECRET_KEY_FILE:-$(DATA_DIR)/secret_key}; \
 	$(PY) manage.py bootstrap && \
 	$(PY) manage.py procfile --host $(HOST) --port $(PORT) > $(DATA_DIR)/Procfile && \

@@ -47,7 +47,12 @@ def secrets_decrypt(token: str) -> dict[str, Any]:
 
 def secrets_rotate(token: str) -> str:
     """The same secrets, encrypted with the newest key."""
-    return _current().rotate(token.encode()).decode() if token else token
+    if not token:
+        return token
+    try:
+        return _current().rotate(token.encode()).decode()
+    except InvalidToken as error:
+        raise SecretsUnreadable("No configured key decrypts these credentials.") from error
 
 
 def key_generate() -> str:

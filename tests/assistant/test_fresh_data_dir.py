@@ -12,12 +12,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from assistant.embedded_pg.lifecycle import running_server
 from tests.pipeline.worker import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
-UNSET = ("DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+UNSET = (
+    "DEBUG",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "CONNECTOR_ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -35,11 +43,17 @@ def manage(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+def keys_write(folder: Path) -> None:
+    """The two keys `make run` generates into a data dir."""
+    (folder / "secret_key").write_text(secrets.token_urlsafe(50))
+    (folder / "connector_keys").write_text(Fernet.generate_key().decode() + "\n")
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> Path:
-    """A data dir as `make run` leaves it before its first migration: just secret_key."""
+    """A data dir as `make run` leaves it before its first migration: just the keys."""
     folder = tmp_path_factory.mktemp("fresh")
-    (folder / "secret_key").write_text(secrets.token_urlsafe(50))
+    keys_write(folder)
     yield folder
     if running_server(folder) is not None:  # never leave a server behind, even on failure
         from assistant import embedded
@@ -49,7 +63,7 @@ def data_dir(tmp_path_factory) -> Path:
 
 def test_a_command_needs_no_variables_and_starts_nothing_it_does_not_need(tmp_path):
     data_dir = tmp_path
-    (data_dir / "secret_key").write_text(secrets.token_urlsafe(50))
+    keys_write(data_dir)
     result = manage(data_dir, "help", "memory_backfill")
     assert result.returncode == 0, result.stderr
     assert "usage: manage.py memory_backfill" in result.stdout
@@ -105,4 +119,5 @@ def test_make_run_keeps_secret_key_and_procfile_in_the_data_dir(tmp_path):
     assert f"> {tmp_path}/elsewhere/secret_key" in result.stdout
     assert f"SECRET_KEY_FILE:-{tmp_path}/elsewhere/secret_key" in result.stdout
     assert f"{tmp_path}/elsewhere/Procfile" in result.stdout
+    assert f"> {tmp_path}/elsewhere/connector_keys" in result.stdout
     assert f"{REPO}/var" not in result.stdout

@@ -33,6 +33,7 @@ def start_django(**env: str) -> subprocess.CompletedProcess:
         ({"INFERENCE_BASE_URL": "localhost:8000"}, "INFERENCE_BASE_URL='localhost:8000'"),
         ({"DEFAULT_MODEL_PROFILE": "turbo"}, "use one of thinking, fast"),
         ({"DEBUG": "false", "SECRET_KEY": "", "SECRET_KEY_FILE": ""}, "SECRET_KEY is not set"),
+        ({"CONNECTOR_ENCRYPTION_KEYS": "not-a-key"}, "is not a Fernet key"),
     ],
 )
 def test_bad_values_stop_start_up_with_a_hint(env, hint):
@@ -47,6 +48,16 @@ def test_good_values_start(tmp_path):
     key.write_text("a-long-random-test-secret-from-a-file\n")
     result = start_django(DEBUG="false", SECRET_KEY="", SECRET_KEY_FILE=str(key))
     assert result.returncode == 0, result.stderr
+
+
+def test_production_needs_the_connector_key(tmp_path):
+    (tmp_path / "secret_key").write_text("a-long-random-test-secret-from-a-file\n")
+    result = start_django(
+        DEBUG="false", ASSISTANT_DATA_DIR=str(tmp_path), CONNECTOR_ENCRYPTION_KEYS=""
+    )
+    assert result.returncode != 0
+    assert "CONNECTOR_ENCRYPTION_KEYS is not set" in result.stderr
+    assert "make run" in result.stderr
 
 
 def test_readers(monkeypatch, tmp_path):
