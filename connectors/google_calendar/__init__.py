@@ -1,0 +1,1 @@
+"""Google Calendar: an OAuth connection whose calendars sync through the Calendar API."""
