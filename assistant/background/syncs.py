@@ -1,0 +1,261 @@
+"""Connector syncs as background runs: enqueue (one per connection), claim, run, sweep.
+
+Safe to kill and re-run: a worker claims the connection with a conditional UPDATE (an
+expired claim, or one held by the same task id after a redelivery, can be taken again);
+connectors.services.sync applies each source in its own transaction together with its
+new sync state, so a run killed half-way leaves the previous state and the next run
+redoes that source. Transient errors retry with backoff (the task does that);
+permanent ones pause the connection with the reason shown on the page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from assistant.background.models import TaskRun
+from assistant.background.runs import (
+    RunOutcome,
+    task_run_create,
+    task_run_ensure,
+    task_run_progress,
+)
+from connectors.base import ConnectorError
+from connectors.hooks import SyncStatus
+from connectors.models import Connection
+from connectors.registry import kinds
+from connectors.services.sync import (
+    connection_sync,
+    connection_sync_failed,
+    connection_sync_succeeded,
+)
+
+# The Celery task (assistant/background/tasks.py), sent by name: tasks import this module.
+SYNC_TASK = "assistant.tasks.connection_sync"
+SWEEP_BATCH = 200
+
+
+class SyncTransient(Exception):
+    """A transient connector error the task retries (the connection stays active)."""
+
+    def __init__(self, error: ConnectorError) -> None:
+        super().__init__(error.message)
+        self.message = error.message
+        self.error = error
+
+
+def connection_label(connection: Connection) -> str:
+    return f"sync of {connection.label}"[:255]
+
+
+def _claim_ttl() -> timedelta:
+    return timedelta(seconds=settings.CONNECTOR_SYNC_CLAIM_TTL_S)
+
+
+def _waiting(now: datetime) -> QuerySet[TaskRun]:
+    """Sync runs still waiting or running (younger than a claim: older ones were lost)."""
+    return TaskRun.objects.pending().filter(
+        kind=TaskRun.Kind.SYNC,
+        connection__isnull=False,
+        created_at__gte=now - _claim_ttl(),
+    )
+
+
+# -- enqueueing ---------------------------------------------------------------------------
+
+
+def connection_sync_enqueue(*, connection: Connection) -> TaskRun | None:
+    """Queue a sync (sent after the surrounding transaction commits) and record its run.
+
+    One per connection: while a run is waiting or running, that run is returned and
+    nothing new is queued. Paused connections are not synced (None)."""
+    now = timezone.now()
+    with transaction.atomic():
+        # The row lock serialises two "sync now" clicks: the second sees the first's run.
+        locked = Connection.objects.select_for_update().filter(pk=connection.pk).first()
+        if locked is None or locked.is_paused:
+            return None
+        existing = _waiting(now).filter(connection=locked).order_by("created_at").first()
+        if existing is not None:
+            return existing
+        task_id = str(uuid.uuid4())
+        run = task_run_create(
+            owner=locked.owner,
+            kind=TaskRun.Kind.SYNC,
+            target_label=connection_label(locked),
+            connection_id=locked.pk,
+            celery_task_id=task_id,
+        )
+        transaction.on_commit(
+            lambda: current_app.send_task(SYNC_TASK, args=[locked.pk], task_id=task_id)
+        )
+    return run
+
+
+def connections_due(*, now: datetime | None = None) -> QuerySet[Connection]:
+    """Active connections whose last sync (or failed try) is older than the interval, not
+    claimed by a worker and without a run already waiting; longest waiting first."""
+    now = now or timezone.now()
+    epoch = timezone.make_aware(datetime(2000, 1, 1))
+    last_try = Greatest(Coalesce("last_sync_at", epoch), Coalesce("last_error_at", epoch))
+    cutoff = now - timedelta(minutes=settings.CONNECTOR_SYNC_INTERVAL_MINUTES)
+    return (
+        Connection.objects.filter(status=Connection.Status.ACTIVE)
+        .filter(Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=now))
+        .exclude(pk__in=_waiting(now).values("connection_id"))
+        .annotate(last_try=last_try)
+        .filter(last_try__lt=cutoff)
+        .order_by("last_try", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class SyncSweepReport:
+    enqueued: int = 0
+
+    def as_dict(self) -> dict:
+        return {"enqueued": self.enqueued}
+
+
+def connections_sweep(*, now: datetime | None = None) -> SyncSweepReport:
+    """The beat task's work: queue a sync of every due connection."""
+    due = list(connections_due(now=now).select_related("owner")[:SWEEP_BATCH])
+    enqueued = sum(1 for connection in due if connection_sync_enqueue(connection=connection))
+    return SyncSweepReport(enqueued=enqueued)
+
+
+# -- claiming -----------------------------------------------------------------------------
+
+
+def connection_claim(*, connection_id: int, token: str, now: datetime | None = None) -> bool:
+    """Take the connection for one sync: one conditional UPDATE, never check-then-act."""
+    now = now or timezone.now()
+    free = (
+        Q(sync_claimed_until__isnull=True)
+        | Q(sync_claimed_until__lt=now)
+        | Q(sync_claimed_by=token)  # the same task, redelivered after a crash or retried
+    )
+    claimed = Connection.objects.filter(free, pk=connection_id).update(
+        sync_claimed_until=now + _claim_ttl(), sync_claimed_by=token[:64]
+    )
+    return claimed == 1
+
+
+def connection_claim_release(*, connection_id: int, token: str) -> None:
+    Connection.objects.filter(pk=connection_id, sync_claimed_by=token[:64]).update(
+        sync_claimed_until=None, sync_claimed_by=""
+    )
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+def _run_for(*, connection: Connection, task_id: str) -> TaskRun:
+    if task_id:
+        return task_run_ensure(
+            celery_task_id=task_id,
+            owner=connection.owner,
+            kind=TaskRun.Kind.SYNC,
+            target_label=connection_label(connection),
+            connection_id=connection.pk,
+        )
+    return task_run_create(
+        owner=connection.owner,
+        kind=TaskRun.Kind.SYNC,
+        target_label=connection_label(connection),
+        connection_id=connection.pk,
+        state=TaskRun.State.RUNNING,
+    )
+
+
+def connection_sync_run(*, connection_id: int, task_id: str = "") -> RunOutcome:
+    """One sync of one connection, recorded on its TaskRun (live progress included).
+
+    Gone, paused or already being synced: skipped. A permanent error pauses the
+    connection and fails the run; a transient one is recorded on the connection and
+    raised as SyncTransient for the task to retry."""
+    connection = Connection.objects.select_related("owner").filter(pk=connection_id).first()
+    if connection is None:
+        return RunOutcome.skipped("The connection was removed.")
+    if connection.is_paused:
+        return RunOutcome.skipped("The connection is paused: resume it on the connections page.")
+    if connection.kind not in kinds():
+        return RunOutcome.skipped(f"This server no longer offers {connection.kind!r} connections.")
+    token = task_id or f"local-{uuid.uuid4()}"
+    if not connection_claim(connection_id=connection.pk, token=token):
+        return RunOutcome.skipped("Another sync of this connection is running.")
+    run = _run_for(connection=connection, task_id=task_id)
+
+    def progress(done: int, total: int) -> None:
+        task_run_progress(run=run, done=done, total=total)
+
+    try:
+        report = connection_sync(connection=connection, progress=progress)
+    except ConnectorError as error:
+        connection_sync_failed(connection=connection, error=error)
+        if not error.permanent:
+            raise SyncTransient(error) from error
+        hint = f" {error.hint}" if error.hint else ""
+        return RunOutcome(
+            state=TaskRun.State.FAILED,
+            detail="The connection is paused until you fix this.",
+            problems=[f"{error.message}{hint}"],
+        )
+    else:
+        connection_sync_succeeded(connection=connection, report=report)
+    finally:
+        # Any ending but a killed process frees the connection at once (that one waits
+        # for the claim to expire, or for its redelivered task, which holds the same token).
+        connection_claim_release(connection_id=connection.pk, token=token)
+    return RunOutcome(detail=report.summary(), problems=report.problems)
+
+
+def connection_sync_gave_up(*, connection_id: int, error: ConnectorError) -> None:
+    """The last retry failed too: the error stays on the page; the sweep tries again later."""
+    Connection.objects.filter(pk=connection_id).update(
+        last_error_hint=(
+            error.hint or "Retried several times; the next scheduled sync tries again."
+        )[:1000]
+    )
+
+
+# -- the page's view of it ----------------------------------------------------------------
+
+
+def connection_sync_status(*, connection: Connection) -> SyncStatus:
+    """What the connections page shows of this connection's background sync."""
+    now = timezone.now()
+    runs = TaskRun.objects.filter(connection_id=connection.pk, kind=TaskRun.Kind.SYNC)
+    pending = _waiting(now).filter(connection_id=connection.pk).order_by("created_at").first()
+    last = runs.finished().order_by("-finished_at", "-id").first()
+    line, running, done, total = "", False, 0, 0
+    if pending is not None:
+        running = pending.state == TaskRun.State.RUNNING
+        done, total = pending.progress_done, pending.progress_total
+        if running and total:
+            line = f"Syncing: {done} of {total} calendar{'s' if total != 1 else ''} done…"
+        elif running:
+            line = "Syncing: asking the server what changed…"
+        elif pending.error:
+            line = pending.error  # "Will retry: …"
+        else:
+            line = "Waiting for a worker to start the sync…"
+    return SyncStatus(
+        pending=pending is not None,
+        running=running,
+        line=line,
+        done=done,
+        total=total,
+        last_state=last.state if last else "",
+        last_detail=last.detail if last else "",
+        last_error=last.error if last else "",
+        last_finished_at=last.finished_at if last else None,
+    )

@@ -1,0 +1,52 @@
+"""Disconnecting: tell the server (best effort: revoke a token), then remove the connection
+and everything synced from it in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from connectors.models import CalendarResource, Connection, Event, Source
+from connectors.registry import kinds
+from connectors.services.connections import connection_delete
+from connectors.services.sync import connection_session
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    label: str
+    sources: int
+    resources: int
+    events: int
+    revoke_problem: str = ""  # the server could not be told (the rows went anyway)
+
+    def summary(self) -> str:
+        def plural(count: int, word: str) -> str:
+            return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+        return (
+            f"Disconnected {self.label}: removed {plural(self.sources, 'calendar')} and "
+            f"{plural(self.events, 'event')}."
+        )
+
+
+def connection_disconnect(*, connection: Connection) -> Disconnected:
+    """Revoke what can be revoked, then delete the connection with all it synced."""
+    problem = ""
+    kind = kinds().get(connection.kind)
+    if kind is not None:
+        try:
+            kind.disconnect(connection_session(connection))
+        except Exception as error:  # never keep the user's rows because a server said no
+            problem = str(error) or type(error).__name__
+            logger.info("Revoking connection %s failed: %s", connection.pk, problem)
+    counts = connection_delete(connection=connection)
+    return Disconnected(
+        label=connection.label,
+        sources=counts.get(Source._meta.label, 0),
+        resources=counts.get(CalendarResource._meta.label, 0),
+        events=counts.get(Event._meta.label, 0),
+        revoke_problem=problem,
+    )

@@ -1,0 +1,268 @@
+"""The connections page: list, add, look after and remove connections (thin views).
+
+Every view is for the signed-in user's own connections (404 otherwise); every change is a
+POST. Secrets are never rendered: forms are rebuilt from non-secret config only, and a
+password field never echoes what was typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from connectors.base import ConnectorError, ConnectorKind
+from connectors.hooks import sync_enqueue, sync_status
+from connectors.models import Connection
+from connectors.registry import kind_get, kinds
+from connectors.selectors import (
+    connection_counts,
+    connection_get_for_user,
+    connection_sources,
+    connections_for_user,
+)
+from connectors.services.connections import (
+    connection_create,
+    connection_reconnect,
+    connection_resume,
+    sources_include,
+)
+from connectors.services.disconnect import connection_disconnect
+
+STOP_POLLING = 286  # htmx stops an "every" trigger on this status
+
+
+@dataclass(frozen=True)
+class KindOffer:
+    """A kind as the "add" list shows it."""
+
+    slug: str
+    name: str
+    description: str
+    uses_oauth: bool
+    not_configured: str  # why it cannot be used here, with the fix ("" when it can)
+    url: str  # where "Connect" goes: the form, or the OAuth start
+
+
+def oauth_start_url(kind: ConnectorKind) -> str:
+    """The kind's OAuth start view, by name: "<slug, - for _>-start", else "<first word>-start"
+    (google_calendar -> connectors:google-start). "" when no such route exists."""
+    for name in (kind.slug.replace("_", "-"), kind.slug.split("_")[0]):
+        try:
+            return reverse(f"connectors:{name}-start")
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+def kind_offers() -> list[KindOffer]:
+    offers = []
+    for slug, kind in kinds().items():
+        url = oauth_start_url(kind) if kind.uses_oauth else reverse("connectors:add", args=[slug])
+        problem = kind.not_configured()
+        if not url and not problem:
+            problem = f"{kind.name} cannot be connected on this server yet."
+        offers.append(
+            KindOffer(
+                slug=slug, name=kind.name, description=kind.description,
+                uses_oauth=kind.uses_oauth, not_configured=problem, url=url,
+            )  # fmt: skip
+        )
+    return offers
+
+
+def error_words(error: ConnectorError) -> dict[str, Any]:
+    """A failed "test connection", for the form: what happened, where, what the server said."""
+    return {
+        "message": error.message,
+        "url": error.url,
+        "status": error.status,
+        "hint": error.hint,
+    }
+
+
+def _kind_name(slug: str) -> str:
+    kind = kinds().get(slug)
+    return kind.name if kind else slug
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    connections = list(connections_for_user(user=request.user))
+    for connection in connections:
+        connection.kind_name = _kind_name(connection.kind)
+        connection.sync = sync_status(connection=connection)
+    return render(
+        request,
+        "connectors/index.html",
+        {"connections": connections, "offers": kind_offers()},
+    )
+
+
+def _form_for(kind: ConnectorKind, data=None, initial=None):
+    form_class = kind.form_class()
+    return form_class(data=data, initial=initial) if form_class is not None else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add(request: HttpRequest, kind: str) -> HttpResponse:
+    connector = kind_get(kind)
+    problem = connector.not_configured()
+    if connector.uses_oauth and not problem:
+        start = oauth_start_url(connector)
+        if start:
+            return redirect(start)
+    form = None if problem else _form_for(connector, data=request.POST or None)
+    error = None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            connected = connector.connect(form.cleaned_data)
+        except ConnectorError as failure:
+            error = error_words(failure)
+        else:
+            connection = connection_create(owner=request.user, kind=kind, connected=connected)
+            sync_enqueue(connection=connection)
+            messages.success(request, f"Connected {connection.label}: the first sync has started.")
+            return redirect("connectors:detail", pk=connection.pk)
+    return render(
+        request,
+        "connectors/add.html",
+        {"kind": connector, "form": form, "error": error, "problem": problem},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _detail_context(connection: Connection) -> dict[str, Any]:
+    return {
+        "connection": connection,
+        "kind": kinds().get(connection.kind),
+        "kind_name": _kind_name(connection.kind),
+        "sync": sync_status(connection=connection),
+        "counts": connection_counts(connection=connection),
+    }
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = connection_get_for_user(user=request.user, pk=pk)
+    context = _detail_context(connection)
+    context["sources"] = list(connection_sources(connection=connection))
+    return render(request, "connectors/detail.html", context)
+
+
+@login_required
+@require_GET
+def status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The detail page's live status section; HTTP 286 (stop polling) once nothing is pending."""
+    connection = connection_get_for_user(user=request.user, pk=pk)
+    if not getattr(request, "htmx", False):
+        return redirect("connectors:detail", pk=pk)
+    context = _detail_context(connection)
+    response = render(request, "connectors/detail.html#status", context)
+    if not context["sync"].pending:
+        response.status_code = STOP_POLLING
+    return response
+
+
+@login_required
+@require_POST
+def sources_update(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = connection_get_for_user(user=request.user, pk=pk)
+    chosen = [int(value) for value in request.POST.getlist("include") if value.isdigit()]
+    before = set(connection.sources.included().values_list("pk", flat=True))
+    count = sources_include(connection=connection, included_ids=chosen)
+    after = set(connection.sources.included().values_list("pk", flat=True))
+    if after - before and not connection.is_paused:
+        sync_enqueue(connection=connection)  # the newly included calendars fill in
+    messages.success(request, f"{count} calendar{'s' if count != 1 else ''} included.")
+    return redirect("connectors:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def sync_now(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = connection_get_for_user(user=request.user, pk=pk)
+    if connection.is_paused:
+        messages.error(request, "This connection is paused: fix the problem, then resume it.")
+    else:
+        sync_enqueue(connection=connection)
+    return redirect("connectors:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def resume(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = connection_get_for_user(user=request.user, pk=pk)
+    connection_resume(connection=connection)
+    connection.refresh_from_db()
+    sync_enqueue(connection=connection)
+    messages.success(request, "Resumed: syncing again.")
+    return redirect("connectors:detail", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reconnect(request: HttpRequest, pk: int) -> HttpResponse:
+    """New credentials for a connection: the form again (secrets empty), or the OAuth flow."""
+    connection = connection_get_for_user(user=request.user, pk=pk)
+    connector = kind_get(connection.kind)
+    problem = connector.not_configured()
+    if connector.uses_oauth and not problem:
+        start = oauth_start_url(connector)
+        if start:
+            return redirect(f"{start}?reconnect={connection.pk}")
+    initial = {key: value for key, value in connection.config.items() if isinstance(value, str)}
+    form = None if problem else _form_for(connector, data=request.POST or None, initial=initial)
+    error = None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            connected = connector.connect(form.cleaned_data)
+        except ConnectorError as failure:
+            error = error_words(failure)
+        else:
+            connection = connection_reconnect(connection=connection, connected=connected)
+            sync_enqueue(connection=connection)
+            messages.success(request, f"Reconnected {connection.label}: syncing again.")
+            return redirect("connectors:detail", pk=connection.pk)
+    context = {"kind": connector, "form": form, "error": error, "problem": problem}
+    context["connection"] = connection
+    return render(
+        request,
+        "connectors/add.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = connection_get_for_user(user=request.user, pk=pk)
+    if request.method == "POST":
+        done = connection_disconnect(connection=connection)
+        messages.success(request, done.summary())
+        if done.revoke_problem:
+            messages.warning(
+                request,
+                f"The server could not be told ({done.revoke_problem}); you may remove this "
+                "app's access in its account settings.",
+            )
+        return redirect("connectors:index")
+    return render(
+        request,
+        "connectors/disconnect.html",
+        {
+            "connection": connection,
+            "kind_name": _kind_name(connection.kind),
+            "counts": connection_counts(connection=connection),
+        },
+    )
