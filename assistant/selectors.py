@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from assistant.models import ContextItem, Conversation, Message
+from assistant.models import ContextItem, Conversation, EventProposal, Message
 
 
 def conversation_list(*, user) -> QuerySet[Conversation]:
@@ -26,10 +26,18 @@ def message_get_for_user(*, user, conversation_id: int, message_id: int) -> Mess
 
 
 def _with_used_memories(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Also the calendar events an answer used and the events it proposed (the chips and
+    cards under it)."""
     used = ContextItem.objects.filter(
         injected=True, memory__isnull=False, memory__redacted_at__isnull=True
     ).select_related("memory")
-    return messages.prefetch_related(Prefetch("context_items", queryset=used, to_attr="used"))
+    events = ContextItem.objects.filter(injected=True, event__isnull=False)
+    proposals = EventProposal.objects.select_related("source")
+    return messages.prefetch_related(
+        Prefetch("context_items", queryset=used, to_attr="used"),
+        Prefetch("context_items", queryset=events, to_attr="used_events"),
+        Prefetch("event_proposals", queryset=proposals, to_attr="proposals"),
+    )
 
 
 def conversation_messages(*, conversation: Conversation) -> QuerySet[Message]:
@@ -42,6 +50,14 @@ def message_for_render(*, message_id: int) -> Message:
 
 def answer_context_items(*, answer: Message) -> QuerySet[ContextItem]:
     return answer.context_items.select_related("memory").order_by("-injected", "rank", "id")
+
+
+def proposal_get_for_user(*, user, pk: int) -> EventProposal:
+    """An owner's proposed event, or 404."""
+    return get_object_or_404(
+        EventProposal.objects.owned_by(user).select_related("source", "answer__conversation"),
+        pk=pk,
+    )
 
 
 def history_for_prompt(*, conversation: Conversation, before: Message, limit: int) -> list[Message]:

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from assistant.background import views as background
-from assistant.views import chat, stream, turn_tools
+from assistant.views import account, chat, event_proposals, stream, turn_tools
 
 chat_patterns = (
     [
@@ -48,6 +48,11 @@ urlpatterns = [
     # The memory page's background-work section polls this (assistant/background/views.py).
     path("memory/background", background.status, name="background-status"),
     path("memory/", include("memory.urls")),
+    path("account/", account.account, name="account"),
+    path("proposals/<int:pk>/confirm", event_proposals.confirm, name="proposal-confirm"),
+    path("proposals/<int:pk>/edit", event_proposals.edit, name="proposal-edit"),
+    path("proposals/<int:pk>/cancel", event_proposals.cancel, name="proposal-cancel"),
+    path("connections/", include("connectors.urls")),
     # /healthz is answered by assistant.middleware.HealthzMiddleware, before host checks.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from assistant.background.models import TaskRun
 from assistant.background.runs import RunOutcome, task_run_ensure
-from assistant.models import Conversation, Message
+from assistant.models import ContextItem, Conversation, Message
 from assistant.profiles import backend_for_profile
 from inference import InferenceError
 from inference.tokens import MESSAGE_OVERHEAD_TOKENS, estimate_tokens
@@ -164,6 +164,14 @@ def unsummarised_batch(
     return Batch(transcript=transcript, rows={row.pk: row for row in taken}, remaining=remaining)
 
 
+def batch_used_calendar(batch: Batch) -> bool:
+    """Calendar content never becomes a live memory unreviewed: when an answer in the
+    batch was given calendar events, what is extracted from it waits in the inbox."""
+    return ContextItem.objects.filter(
+        answer_id__in=list(batch.rows), source=ContextItem.Source.EVENT, injected=True
+    ).exists()
+
+
 def conversation_skip_unsummarised(*, conversation: Conversation) -> int:
     """Memory is paused: move the marker past the settled messages without reading them,
     so what was said while paused is never mined later. Returns how many were skipped."""
@@ -273,7 +281,8 @@ def _run_claimed(conversation: Conversation, token: str) -> RunOutcome:
                 transcript=transcript,
                 draft=draft,
                 reconciliation=reconciliation,
-                auto_accept=memory_settings_get(owner=owner).auto_accept_extracted,
+                auto_accept=memory_settings_get(owner=owner).auto_accept_extracted
+                and not batch_used_calendar(batch),
                 source_messages=batch.rows,
             )
             if not _advance_marker(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -30,6 +31,15 @@ SYSTEM_PROMPT = (
     "Answer clearly and concisely; use Markdown for lists, tables and code. "
     "Today is {today}."
 )
+
+
+@dataclass(frozen=True)
+class PromptExtra:
+    """A further block of the system prompt (e.g. the calendar), with its inspector row."""
+
+    part: str
+    block: str
+    detail: str = ""
 
 
 @dataclass
@@ -113,7 +123,11 @@ def summary_block(*, answer: Message, oldest_kept_id: int) -> tuple[str, int]:
 
 
 def chat_prompt_build(
-    *, answer: Message, memory_block: str = "", memory_detail: str = ""
+    *,
+    answer: Message,
+    memory_block: str = "",
+    memory_detail: str = "",
+    extra: Sequence[PromptExtra] = (),
 ) -> Prompt:
     """The messages sent to the model to produce `answer`.
 
@@ -127,6 +141,13 @@ def chat_prompt_build(
         if memory_detail:
             part["detail"] = memory_detail
         parts.append(part)
+    for section in extra:
+        if section.block:
+            system = f"{system}\n\n{section.block}"
+            part = {"part": section.part, "tokens": estimate_tokens(section.block)}
+            if section.detail:
+                part["detail"] = section.detail
+            parts.append(part)
 
     limit = settings.CHAT_HISTORY_MAX_MESSAGES
     loaded = history_for_prompt(conversation=answer.conversation, before=answer, limit=limit)

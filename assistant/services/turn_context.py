@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from assistant.models import ContextItem, Message
+from assistant.services.calendar_context import calendar_context_build
 from assistant.services.context import memory_context_build
-from assistant.services.prompt import Prompt, chat_prompt_build
+from assistant.services.prompt import Prompt, PromptExtra, chat_prompt_build
 from memory.services.items import memory_mark_used
 
 
@@ -28,12 +29,19 @@ def turn_prompt_prepare(*, answer: Message, **record) -> Prompt:
     (with any other `record` fields, e.g. the model, in the same write).
 
     Runs once per answer: the caller claimed it, so there are no earlier context rows."""
-    memory = memory_context_build(answer=answer, question=_question_for(answer))
+    question = _question_for(answer)
+    memory = memory_context_build(answer=answer, question=question)
+    calendar = calendar_context_build(answer=answer, question=question)
     prompt = chat_prompt_build(
-        answer=answer, memory_block=memory.block, memory_detail=memory.detail
+        answer=answer,
+        memory_block=memory.block,
+        memory_detail=memory.detail,
+        extra=[PromptExtra("Calendar", calendar.block, calendar.detail)],
     )
-    if memory.items:
-        ContextItem.objects.bulk_create(memory.items)
+    if memory.items or calendar.items:
+        ContextItem.objects.bulk_create([*memory.items, *calendar.items])
+    if calendar.proposal is not None:
+        calendar.proposal.save()
     if memory.injected:
         memory_mark_used(items=[item.memory for item in memory.injected if item.memory])
     Message.objects.filter(pk=answer.pk).update(

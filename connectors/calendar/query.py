@@ -1,12 +1,78 @@
-"""Reads over synced calendar events, always scoped to one owner first."""
+"""Reads over synced calendar events, always scoped to one owner first, and only what
+the user chose to count: included calendars that are still there, no cancelled events.
+
+A window read uses the (owner, start) and (owner, end) indexes: overlap means
+start < window end and end > window start."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from connectors.models import Event
+from connectors.models import Event, Source
+
+VISIBLE_FIELDS = (
+    "id", "title", "start", "end", "all_day", "start_date", "end_date", "time_zone",
+    "location", "attendees", "organizer", "status", "source_id", "connection_id",
+)  # fmt: skip
 
 
 def event_get_for_user(*, user, pk: int) -> Event:
     """The owner's event, or 404 (an outsider learns nothing, not even that it exists)."""
     return get_object_or_404(Event.objects.owned_by(user).select_related("source"), pk=pk)
+
+
+def _matching(events: QuerySet[Event], *, text: str, person: str) -> QuerySet[Event]:
+    for word in text.split():
+        events = events.filter(
+            Q(title__icontains=word) | Q(location__icontains=word) | Q(description__icontains=word)
+        )
+    if person:
+        # attendees is a JSON list of names/addresses: its text form is enough to search.
+        events = events.filter(
+            Q(title__icontains=person)
+            | Q(attendees__icontains=person)
+            | Q(organizer__icontains=person)
+        )
+    return events
+
+
+def events_in_window(
+    *, user, start: datetime, end: datetime, text: str = "", person: str = "", limit: int = 200
+) -> list[Event]:
+    """The owner's visible events overlapping [start, end), earliest first."""
+    events = (
+        Event.objects.owned_by(user)
+        .visible()
+        .filter(start__lt=end, end__gt=start)
+        .only(*VISIBLE_FIELDS)
+        .order_by("start", "id")
+    )
+    return list(_matching(events, text=text, person=person)[:limit])
+
+
+def event_next(
+    *, user, after: datetime, until: datetime, text: str, person: str = ""
+) -> list[Event]:
+    """The next visible events (up to 3) starting after `after` that match the words."""
+    events = (
+        Event.objects.owned_by(user)
+        .visible()
+        .filter(start__gte=after, start__lt=until)
+        .only(*VISIBLE_FIELDS)
+        .order_by("start", "id")
+    )
+    return list(_matching(events, text=text, person=person)[:3])
+
+
+def sources_writable(*, user) -> QuerySet[Source]:
+    """Calendars events can be added to: included, present, writable, active connection."""
+    return (
+        Source.objects.owned_by(user)
+        .included()
+        .filter(writable=True, connection__status="active")
+        .select_related("connection")
+        .order_by("connection__created_at", "connection_id", "name", "id")
+    )
