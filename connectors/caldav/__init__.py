@@ -1,0 +1,1 @@
+"""CalDAV calendars (Nextcloud, Radicale, Fastmail, iCloud, ...): read and write."""
