@@ -1,20 +1,92 @@
-"""The OAuth redirect pair for Google Calendar (early version: filled in below)."""
+"""The OAuth redirect pair: start sends the user to Google's consent page; the callback
+checks the state, trades the code for tokens, stores (or reconnects) the connection and
+queues its first sync. Any failure lands back on the connections page, said in words."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from connectors import hooks
+from connectors.base import ConnectorError
+from connectors.google_calendar.oauth import SESSION_KEY, code_exchange, consent_start
+from connectors.models import Connection
+from connectors.registry import kind_get
+from connectors.services.connections import connection_create, connection_reconnect
+
+SLUG = "google_calendar"
+GOOGLE_ERRORS = {
+    "access_denied": "You declined access on Google's page, so nothing was connected.",
+    "admin_policy_enforced": "Your Google Workspace administrator does not allow this app.",
+    "org_internal": "This server's Google app is limited to another organisation's accounts.",
+}
+
+
+def _redirect_uri(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("connectors:google-callback"))
+
+
+def _fail(request: HttpRequest, text: str) -> HttpResponse:
+    messages.error(request, text)
+    return redirect("connectors:index")
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def oauth_start(request: HttpRequest) -> HttpResponse:
-    messages.error(request, "Google Calendar is not available yet.")
-    return redirect("connectors:index")
+    problem = kind_get(SLUG).not_configured()
+    if problem:
+        return _fail(request, problem)
+    reconnect = request.POST.get("reconnect") or request.GET.get("reconnect") or ""
+    if reconnect:  # only a Google connection of this user
+        owned = Connection.objects.owned_by(request.user).filter(kind=SLUG)
+        pk = int(reconnect) if reconnect.isdigit() else 0
+        reconnect = str(get_object_or_404(owned, pk=pk).pk)
+    url, kept = consent_start(redirect_uri=_redirect_uri(request))
+    request.session[SESSION_KEY] = {**kept, "reconnect": reconnect or ""}
+    return redirect(url)
 
 
 @login_required
+@require_http_methods(["GET"])
 def oauth_callback(request: HttpRequest) -> HttpResponse:
-    messages.error(request, "Google Calendar is not available yet.")
-    return redirect("connectors:index")
+    kept = request.session.pop(SESSION_KEY, None)
+    if not kept:
+        return _fail(request, "The Google sign-in expired or was started in another browser: "
+                              "start again.")  # fmt: skip
+    error = request.GET.get("error", "")
+    if error:
+        return _fail(request, GOOGLE_ERRORS.get(error, f"Google stopped the sign-in ({error})."))
+    state = request.GET.get("state", "")
+    if not state or not secrets.compare_digest(state, kept["state"]):
+        return _fail(request, "The Google sign-in did not match the one started here: "
+                              "start again.")  # fmt: skip
+    code = request.GET.get("code", "")
+    if not code:
+        return _fail(request, "Google sent no authorisation code: start again.")
+    kind = kind_get(SLUG)
+    try:
+        tokens = code_exchange(redirect_uri=_redirect_uri(request), code=code, kept=kept)
+        connected = kind.connected(tokens)  # type: ignore[attr-defined]
+    except ConnectorError as failure:
+        return _fail(request, f"{failure.message} {failure.hint}".strip())
+    with transaction.atomic():
+        if kept.get("reconnect"):
+            connection = get_object_or_404(
+                Connection.objects.owned_by(request.user), pk=int(kept["reconnect"]), kind=SLUG
+            )
+            connection = connection_reconnect(connection=connection, connected=connected)
+            done = f"{connection.label} is reconnected."
+        else:
+            connection = connection_create(owner=request.user, kind=SLUG, connected=connected)
+            done = f"{connection.label} is connected; its calendars are syncing."
+        transaction.on_commit(lambda: hooks.sync_enqueue(connection=connection))
+    messages.success(request, done)
+    return redirect("connectors:detail", pk=connection.pk)
