@@ -249,7 +249,7 @@ def time_query_parse(text: str, *, now: datetime) -> TimeQuery | None:
     window = _window(t, now)
     clock = _clock(t)
     thing = _next_thing(t)
-    calendar_word = bool(CALENDAR_WORDS.search(t))
+    calendar_word = bool(CALENDAR_WORDS.search(t) or SLOT_WORDS.search(t))
     wants_add = bool(ADD_VERB.search(t)) and (
         re.search(r"\b(calendar|agenda|diary)\b", t) is not None or (window and clock) is not None
     )
