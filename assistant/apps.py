@@ -23,3 +23,9 @@ class AssistantConfig(AppConfig):
         background_hooks_register(
             import_enqueue=memory_import_enqueue, status_context=pipeline_context
         )
+
+        # connectors cannot import the background home either: syncs go through its hook.
+        from assistant.background.syncs import connection_sync_enqueue, connection_sync_status
+        from connectors.hooks import sync_enqueue_register
+
+        sync_enqueue_register(connection_sync_enqueue, status=connection_sync_status)

@@ -390,6 +390,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(min(60, CHAT_STREAM_STALE_S)),
         "options": {"expires": float(min(60, CHAT_STREAM_STALE_S))},
     },
+    # Connector syncs: each connection is due every CONNECTOR_SYNC_INTERVAL_MINUTES.
+    "sync-connections": {
+        "task": "assistant.tasks.connections_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
 }
 
 # Connectors (calendars): encryption keys, sync schedule, Google OAuth.

@@ -38,13 +38,8 @@ def connections_for_user(*, user) -> QuerySet[Connection]:
 
 def connection_sources(*, connection: Connection) -> QuerySet[Source]:
     """The connection's calendars for the include checkboxes, with their event counts."""
-    return (
-        connection.sources.annotate(event_count=Count("events"))
-        .order_by("gone_at", "name", "id")
-        .only(
-            "id", "name", "color", "writable", "included", "gone_at", "last_synced_at",
-            "problems", "connection_id",
-        )  # fmt: skip
+    return connection.sources.annotate(event_count=Count("events")).order_by(
+        "gone_at", "name", "id"
     )
 
 

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-# restored when the module exists: from connectors.google_calendar import views as google
-from connectors.views import connections  # restored when the module exists: events
+from connectors.google_calendar import views as google
+from connectors.views import connections, events
 
 app_name = "connectors"
 
@@ -17,7 +17,7 @@ urlpatterns = [
     path("<int:pk>/resume", connections.resume, name="resume"),
     path("<int:pk>/reconnect", connections.reconnect, name="reconnect"),
     path("<int:pk>/disconnect", connections.disconnect, name="disconnect"),
-    # restored when the module exists: path("events/<int:pk>/", events.detail, name="event"),
-    # restored when the module exists: path("google/start", google.oauth_start, name="google-start"),
-    # restored when the module exists: path("google/callback", google.oauth_callback, name="google-callback"),
+    path("events/<int:pk>/", events.detail, name="event"),
+    path("google/start", google.oauth_start, name="google-start"),
+    path("google/callback", google.oauth_callback, name="google-callback"),
 ]

@@ -68,6 +68,7 @@ def task_run_create(
     kind: str,
     target_label: str,
     conversation_id: int | None = None,
+    connection_id: int | None = None,
     celery_task_id: str | None = None,
     state: str = TaskRun.State.QUEUED,
 ) -> TaskRun:
@@ -76,6 +77,7 @@ def task_run_create(
         kind=kind,
         state=state,
         conversation_id=conversation_id,
+        connection_id=connection_id,
         target_label=target_label[:255],
         celery_task_id=celery_task_id,
         started_at=timezone.now() if state == TaskRun.State.RUNNING else None,
@@ -84,7 +86,13 @@ def task_run_create(
 
 
 def task_run_ensure(
-    *, celery_task_id: str, owner, kind: str, target_label: str, conversation_id: int | None
+    *,
+    celery_task_id: str,
+    owner,
+    kind: str,
+    target_label: str,
+    conversation_id: int | None = None,
+    connection_id: int | None = None,
 ) -> TaskRun:
     """The run of a task that was sent without one (e.g. `.delay()` from a shell)."""
     run, _ = TaskRun.objects.get_or_create(
@@ -94,6 +102,7 @@ def task_run_ensure(
             "kind": kind,
             "state": TaskRun.State.RUNNING,
             "conversation_id": conversation_id,
+            "connection_id": connection_id,
             "target_label": target_label[:255],
             "started_at": timezone.now(),
             "attempts": 1,

@@ -17,7 +17,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from assistant.background import schedule
+from assistant.background import schedule, syncs
 from assistant.background.imports import IMPORT_TASK, memory_import_pending_run
 from assistant.background.pipeline import (
     conversation_pipeline_run,
@@ -125,3 +125,32 @@ def memory_import(pending_import_id: int) -> dict:
     """Import a memory export too big for a request: all or nothing, never retried (a
     failure is recorded on its TaskRun; the user uploads again)."""
     return memory_import_pending_run(pending_id=pending_import_id).as_dict()
+
+
+def sync_countdown(retries: int) -> int:
+    return min(MAX_COUNTDOWN_S, settings.CONNECTOR_SYNC_RETRY_BACKOFF_S * 2**retries)
+
+
+@shared_task(bind=True, name=syncs.SYNC_TASK, ignore_result=True)
+def connection_sync(self, connection_id: int) -> dict:
+    """Sync one connection; transient server errors retry with exponential backoff."""
+    try:
+        outcome = syncs.connection_sync_run(
+            connection_id=connection_id, task_id=self.request.id or ""
+        )
+    except syncs.SyncTransient as error:
+        if self.request.retries < settings.CONNECTOR_SYNC_MAX_RETRIES:
+            raise self.retry(
+                exc=error,
+                countdown=sync_countdown(self.request.retries),
+                max_retries=settings.CONNECTOR_SYNC_MAX_RETRIES,
+            ) from None
+        syncs.connection_sync_gave_up(connection_id=connection_id, error=error.error)
+        raise
+    return outcome.as_dict()
+
+
+@shared_task(name="assistant.tasks.connections_sweep", ignore_result=True)
+def connections_sweep() -> dict:
+    """Every minute (beat): queue a sync of each connection that is due."""
+    return syncs.connections_sweep().as_dict()

@@ -22,7 +22,9 @@ STOP_POLLING = 286  # htmx stops an "every" trigger on this status
 
 
 def pipeline_context(*, user) -> dict:
-    runs = TaskRun.objects.owned_by(user).select_related("conversation")
+    # Connector syncs have their own page (/connections/); this section is the memory's.
+    runs = TaskRun.objects.owned_by(user).exclude(kind=TaskRun.Kind.SYNC)
+    runs = runs.select_related("conversation")
     pending = list(runs.pending().order_by("created_at", "id")[:50])
     imports = [run for run in pending if run.kind == TaskRun.Kind.IMPORT]
     summaries = [run for run in pending if run.kind != TaskRun.Kind.IMPORT]

@@ -68,12 +68,8 @@ def kind_offers() -> list[KindOffer]:
         problem = kind.not_configured()
         if not url and not problem:
             problem = f"{kind.name} cannot be connected on this server yet."
-        offers.append(
-            KindOffer(
-                slug=slug, name=kind.name, description=kind.description,
-                uses_oauth=kind.uses_oauth, not_configured=problem, url=url,
-            )  # fmt: skip
-        )
+        offer = KindOffer(slug, kind.name, kind.description, kind.uses_oauth, problem, url)
+        offers.append(offer)
     return offers
 
 
