@@ -8,7 +8,6 @@ one in the Session's secrets (the caller saves them, encrypted).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -152,13 +151,18 @@ def access_token(session: Session) -> str:
 
 
 def token_revoke(session: Session) -> None:
-    """Best effort: tell Google to forget the grant (disconnect removes the rows anyway)."""
+    """Tell Google to forget the grant. Disconnecting removes the rows whatever this says;
+    an error here only tells the user to remove the access on Google's side."""
     token = session.secrets.get("refresh_token") or session.secrets.get("token")
     if not token:
         return
-    with contextlib.suppress(requests.exceptions.RequestException):
-        requests.post(
+    try:
+        response = requests.post(
             settings.GOOGLE_OAUTH_REVOKE_URI,
             data={"token": token},
             timeout=settings.CONNECTOR_HTTP_TIMEOUT_S,
         )
+    except requests.exceptions.RequestException as error:
+        raise TransientError(f"Google could not be reached to revoke access ({error})") from error
+    if response.status_code >= 500:  # 400 means the grant is already gone: fine
+        raise TransientError(f"Google did not revoke the access (HTTP {response.status_code})")

@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 CLIENT_ID = "test-client.apps.googleusercontent.com"
 CLIENT_SECRET = "test-client-secret"
-SCOPES = "https://www.googleapis.com/auth/calendar.readonly https://www.googleapis.com/auth/calendar.events"
+READONLY_ONLY = "https://www.googleapis.com/auth/calendar.readonly"
+SCOPES = f"{READONLY_ONLY} https://www.googleapis.com/auth/calendar.events"
 
 
 def _error(code: int, message: str, reason: str, status: str) -> dict[str, Any]:
@@ -47,6 +48,7 @@ class FakeGoogle:
         self.granted_scope = SCOPES
         self.calls: Counter[str] = Counter()
         self.revoked: list[str] = []
+        self.listings: list[dict[str, str]] = []  # the query of every events.list call
         google = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -228,6 +230,7 @@ class FakeGoogle:
         self, request: BaseHTTPRequestHandler, calendar_id: str, query: dict[str, str]
     ) -> None:
         assert query.get("singleEvents") == "false" and query.get("showDeleted") == "true"
+        self.listings.append(query)
         size = min(int(query.get("maxResults", 250)), self.page_size)
         if "pageToken" in query:
             remaining = self.pages.pop(query["pageToken"])
