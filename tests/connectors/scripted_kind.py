@@ -1,8 +1,8 @@
 """A real ConnectorKind whose server a test scripts: its calendars and events, the errors
 it raises, and a gate that holds a sync half-way.
 
-In the test process, `scripted_kind` (a fixture in tests/connectors/conftest.py) adds it
-to the registry's result for one test. A Celery worker loads it through
+In the test process, the `scripted_kind` fixture (import `scripted_kind_fixture` into
+the test module) adds it to the registry's result for one test. A Celery worker loads it through
 tests/connectors/scripted_celery.py and reads its script from the JSON file named by
 SCRIPTED_KIND_FILE on every call (so the test can change it while the worker runs).
 """
@@ -163,8 +163,8 @@ class ScriptedKind(ConnectorKind):
             raise TransientError(script.revoke_error)
 
 
-@pytest.fixture
-def scripted_kind():
+@pytest.fixture(name="scripted_kind")
+def scripted_kind_fixture():
     """The scripted kind, added to the registry's (cached) result for one test."""
     kind = ScriptedKind()
     registered = kinds()

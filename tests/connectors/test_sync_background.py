@@ -23,7 +23,7 @@ from assistant.background.tasks import connection_sync, sync_countdown
 from assistant.background.views import pipeline_context
 from connectors import hooks
 from connectors.models import CalendarResource, Connection, Event, Source
-from tests.connectors.scripted_kind import ics, scripted_connection, scripted_kind  # noqa: F401
+from tests.connectors.scripted_kind import ics, scripted_connection, scripted_kind_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
