@@ -92,7 +92,9 @@ def proposal_confirm(*, proposal: EventProposal) -> EventProposal:
     """Write the event (the one path that does), then start a sync so it shows."""
     with transaction.atomic():
         # The row lock makes a double click write once: the second waits, then sees ADDED.
-        locked = EventProposal.objects.select_for_update().select_related("source__connection")
+        locked = EventProposal.objects.select_for_update(of=("self",)).select_related(
+            "source__connection"
+        )
         proposal = locked.get(pk=proposal.pk)
         if proposal.status not in OPEN:
             return proposal
