@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from connectors import hooks
 from connectors.base import ConnectorError
+from connectors.google_calendar.kind import GoogleCalendarKind
 from connectors.google_calendar.oauth import SESSION_KEY, code_exchange, consent_start
 from connectors.models import Connection
 from connectors.registry import kind_get
@@ -65,16 +66,17 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     if error:
         return _fail(request, GOOGLE_ERRORS.get(error, f"Google stopped the sign-in ({error})."))
     state = request.GET.get("state", "")
-    if not state or not secrets.compare_digest(state, kept["state"]):
+    if not state or not secrets.compare_digest(state.encode(), str(kept["state"]).encode()):
         return _fail(request, "The Google sign-in did not match the one started here: "
                               "start again.")  # fmt: skip
     code = request.GET.get("code", "")
     if not code:
         return _fail(request, "Google sent no authorisation code: start again.")
     kind = kind_get(SLUG)
+    assert isinstance(kind, GoogleCalendarKind)
     try:
         tokens = code_exchange(redirect_uri=_redirect_uri(request), code=code, kept=kept)
-        connected = kind.connected(tokens)  # type: ignore[attr-defined]
+        connected = kind.connected(tokens)
     except ConnectorError as failure:
         return _fail(request, f"{failure.message} {failure.hint}".strip())
     with transaction.atomic():

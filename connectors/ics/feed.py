@@ -124,7 +124,13 @@ def _decode(body: bytes, response: requests.Response, url: str) -> str:
             "address of the page that shows the calendar.",
             url=url,
         )
-    text = body.decode(response.encoding or "utf-8", errors="replace")
+    # iCalendar is UTF-8 (RFC 5545); requests would guess Latin-1 for a text/* type
+    # without a charset, so only an explicit charset is believed.
+    charset = response.encoding if "charset=" in content_type else "utf-8"
+    try:
+        text = body.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
     if "BEGIN:VCALENDAR" not in text[:4096].upper():

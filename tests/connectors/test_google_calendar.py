@@ -350,3 +350,16 @@ def test_the_owner_may_start_a_reconnect_of_their_own(
     response = owner_client.get(reverse("connectors:google-start") + f"?reconnect={connection.pk}")
     assert response.status_code == 302
     assert owner_client.session[SESSION_KEY]["reconnect"] == str(connection.pk)
+
+
+def test_a_code_exchanged_without_the_right_verifier_is_refused(owner_client, google):
+    response = owner_client.get(reverse("connectors:google-start"))
+    session = owner_client.session
+    session[SESSION_KEY] = {**session[SESSION_KEY], "code_verifier": "x" * 64}
+    session.save()
+    back = requests.get(response["Location"], allow_redirects=False, timeout=10)
+    callback = urlsplit(back.headers["Location"])
+    response = owner_client.get(f"{callback.path}?{callback.query}")
+    assert response["Location"] == reverse("connectors:index")
+    assert "Google did not accept the sign-in" in said(response)
+    assert not Connection.objects.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from connectors.base import PermanentError, TransientError
 from connectors.ics.forms import IcsForm
@@ -212,3 +213,28 @@ def test_private_addresses_are_refused_when_the_server_forbids_them(settings, fe
 )  # fmt: skip
 def test_the_shown_address_hides_secret_parts(url, shown):
     assert url_masked(url) == shown
+
+
+def test_a_feed_without_a_charset_is_read_as_utf8(owner, feed):
+    body = calendar(vevent("cafe-1", "Café crème"), name="Réunions")
+    feed.pages[PATH] = Page(body=body, content_type="text/calendar")
+    connection = subscribe(owner, feed.url(PATH))
+    assert connection.label == "Réunions"
+    connection_sync(connection=connection)
+    assert titles(connection) == ["Café crème"]
+
+
+def test_adding_a_subscription_on_the_connections_page(owner_client, feed):
+    add = reverse("connectors:add", args=["ics"])
+    webcal = feed.url(PATH).replace("http://", "webcal://")
+    response = owner_client.post(add, {"url": webcal, "name": ""})
+    assert response.status_code == 400  # webcal means https, and the fake speaks http
+    assert "TLS" in response.content.decode()
+    response = owner_client.post(add, {"url": feed.url("/missing.ics"), "name": ""})
+    assert response.status_code == 400
+    assert "HTTP 404" in response.content.decode()
+    response = owner_client.post(add, {"url": feed.url(PATH), "name": "Work"})
+    connection = Connection.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("connectors:detail", args=[connection.pk])
+    assert connection.label == "Work" and connection.kind == "ics"
