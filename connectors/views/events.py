@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import available_timezones
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,4 +17,11 @@ from connectors.calendar.query import event_get_for_user
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = event_get_for_user(user=request.user, pk=pk)
-    return render(request, "connectors/event_detail.html", {"event": event})
+    # Shown in the zone the calendar wrote it in (connectors does not read account settings).
+    zone = event.time_zone if event.time_zone in available_timezones() else "UTC"
+    last_day = None  # an all-day event's end date is exclusive: show its last day
+    if event.all_day and event.start_date and event.end_date:
+        last_day = event.end_date - timedelta(days=1)
+        last_day = last_day if last_day > event.start_date else None
+    context = {"event": event, "zone": zone, "last_day": last_day}
+    return render(request, "connectors/event_detail.html", context)
