@@ -56,7 +56,8 @@ def _blocks(text: str) -> _Blocks:
     kind = ""
     depth = 0
     for line in text.splitlines():
-        upper = line.strip().upper()
+        # a folded continuation (leading space) is never a BEGIN/END, whatever it says
+        upper = "" if line[:1] in (" ", "\t") else line.rstrip().upper()
         if current is None:
             if upper.startswith("BEGIN:") and upper != "BEGIN:VCALENDAR":
                 current, kind, depth = [line], upper[6:], 1
