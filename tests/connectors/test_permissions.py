@@ -1,0 +1,109 @@
+"""Every connectors URL for three people: the owner (allowed), an outsider (404: nothing
+is revealed, nothing changes) and an anonymous visitor (sent to the sign-in page)."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+
+from assistant.background.tasks import connection_sync
+from connectors.models import Connection, Event
+from tests.connectors.scripted_kind import (  # noqa: F401
+    ics,
+    scripted_connection,
+    scripted_kind_fixture,
+)
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+# (URL name, method, the owner's status). Object URLs take the connection's (or event's) pk.
+OBJECT_URLS = [
+    ("connectors:detail", "get", 200),
+    ("connectors:status", "get", 286),
+    ("connectors:sources", "post", 302),
+    ("connectors:sync", "post", 302),
+    ("connectors:resume", "post", 302),
+    ("connectors:reconnect", "get", 200),
+    ("connectors:reconnect", "post", 400),
+    ("connectors:disconnect", "get", 200),
+    ("connectors:disconnect", "post", 302),
+    ("connectors:event", "get", 200),
+]
+PLAIN_URLS = [
+    ("connectors:index", [], "get"),
+    ("connectors:add", ["scripted"], "get"),
+    ("connectors:add", ["scripted"], "post"),
+    ("connectors:google-start", [], "get"),
+    ("connectors:google-callback", [], "get"),
+]
+
+
+@pytest.fixture
+def connection(owner, scripted_kind):
+    scripted_kind.script.objects = {"work": {"w1.ics": ics("w1", "Standup")}}
+    made = scripted_connection(owner, scripted_kind)
+    connection_sync.apply(args=(made.pk,))
+    return made
+
+
+def object_url(name: str, connection: Connection) -> str:
+    pk = (
+        Event.objects.get(connection=connection).pk if name == "connectors:event" else connection.pk
+    )
+    return reverse(name, args=[pk])
+
+
+@pytest.mark.parametrize(("name", "method", "status"), OBJECT_URLS)
+def test_the_owner_may(owner_client, connection, name, method, status):
+    response = getattr(owner_client, method)(object_url(name, connection), **HX)
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(("name", "method", "status"), OBJECT_URLS)
+def test_an_outsider_gets_404_and_changes_nothing(
+    outsider_client, connection, name, method, status
+):
+    response = getattr(outsider_client, method)(object_url(name, connection), **HX)
+    assert response.status_code == 404
+    assert Connection.objects.filter(pk=connection.pk, status="active").exists()
+    assert Event.objects.filter(connection=connection).count() == 1
+
+
+@pytest.mark.parametrize(("name", "method", "status"), OBJECT_URLS)
+def test_an_anonymous_visitor_is_sent_to_sign_in(client, connection, name, method, status):
+    url = object_url(name, connection)
+    response = getattr(client, method)(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse(django_settings.LOGIN_URL) + "?next=")
+
+
+@pytest.mark.parametrize(("name", "args", "method"), PLAIN_URLS)
+def test_an_anonymous_visitor_is_sent_to_sign_in_from_every_page(
+    client, scripted_kind, name, args, method
+):
+    response = getattr(client, method)(reverse(name, args=args))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse(django_settings.LOGIN_URL) + "?next=")
+
+
+def test_the_list_shows_only_ones_own_connections(outsider_client, connection):
+    body = outsider_client.get(reverse("connectors:index")).content.decode()
+    assert connection.label not in body and "Nothing connected yet." in body
+
+
+def test_changes_are_posts(owner_client, connection):
+    for name in ("connectors:sources", "connectors:sync", "connectors:resume"):
+        assert owner_client.get(reverse(name, args=[connection.pk])).status_code == 405
+
+
+def test_changes_need_the_csrf_token(owner, connection):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(owner)
+    for name in ("connectors:sync", "connectors:disconnect", "connectors:sources"):
+        assert strict.post(reverse(name, args=[connection.pk])).status_code == 403
+    assert Connection.objects.filter(pk=connection.pk).exists()
