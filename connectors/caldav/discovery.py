@@ -66,7 +66,7 @@ def _principal_find(dav: Dav) -> tuple[str, str]:
         parts = urlsplit(dav.url)
         well_known = f"{parts.scheme}://{parts.netloc}/.well-known/caldav"
         try:
-            principal, home = _principal_props(dav, well_known)
+            principal, home = _principal_props(dav, dav.redirect_target(well_known))
         except PermanentError as error:
             if error.status == 401:
                 raise

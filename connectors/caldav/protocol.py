@@ -234,6 +234,23 @@ class Dav:
             raise status_error(response.status, url, response._raw)
         return response
 
+    def redirect_target(self, url: str) -> str:
+        """Where `url` redirects to (/.well-known/caldav does), followed by hand: an HTTP
+        library re-sends a redirected PROPFIND without its body."""
+        for _ in range(5):
+            try:
+                response = self.client.session.request(
+                    "PROPFIND", url, headers={"Depth": "0"}, auth=self.client.auth,
+                    allow_redirects=False, timeout=settings.CONNECTOR_HTTP_TIMEOUT_S,
+                )  # fmt: skip
+            except Exception as error:
+                raise exception_error(error, url) from error
+            location = response.headers.get("Location")
+            if response.status_code not in (301, 302, 303, 307, 308) or not location:
+                return url
+            url = urljoin(url, location)
+        return url
+
     def multistatus(self, method: str, url: str, body: str, *, depth: int | None) -> list[Entry]:
         response = self.send(method, url, body, depth=depth)
         if response.tree is None or response.tree.tag != tag("D:multistatus"):
