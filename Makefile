@@ -16,11 +16,15 @@ export ASSISTANT_DATA_DIR := $(abspath $(DATA_DIR))
 install: $(VENV)/.installed
 
 # torch is pinned first: the CPU build (plain `torch` would pull a multi-GB CUDA build).
-# llama-cpp-python compiles once (about 6 minutes); pip caches the wheel afterwards.
+# llama-cpp-python compiles once (about 6 minutes); pip caches the wheel afterwards. It is
+# built for a portable x86-64 (AVX2) instead of -march=native: on virtual machines that
+# report AMX but do not grant it, llama.cpp's native build crashes in its AMX kernels.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install 'llama-cpp-python[server]>=0.3.2'
 	$(PIP) install -e '.[dev]'
 	touch $@
 
