@@ -157,7 +157,8 @@ def calendar_context_build(
     computed = _computed(q, events, account, zone)
     computed += proposal_lines(proposal, zone=zone) if proposal else []
     spent += sum(estimate_tokens(line) for line in computed)
-    items, lines = [], []
+    items: list[ContextItem] = []
+    lines: list[str] = []
     for rank, event in enumerate(events, start=1):
         line = event_line(event, zone)
         tokens = estimate_tokens(line + "\n")
