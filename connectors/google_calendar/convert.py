@@ -91,7 +91,7 @@ def event_to_ics(item: dict[str, Any], *, calendar_zone: str = "") -> str:
     for attendee in item.get("attendees", []) or []:
         address = _person(attendee)
         if address is not None and not attendee.get("resource"):
-            event.add("attendee", address, encode=0)
+            event.add("attendee", address)
     calendar = Calendar()
     calendar.add("prodid", "-//recall-assistant//google calendar//EN")
     calendar.add("version", "2.0")

@@ -17,7 +17,7 @@ from django.conf import settings
 from google.auth.exceptions import RefreshError, TransportError
 from google.auth.transport.requests import Request
 from google.oauth2.credentials import Credentials
-from google_auth_oauthlib.flow import Flow
+from google_auth_oauthlib.flow import Flow  # type: ignore[import-untyped]
 
 from connectors.base import PermanentError, Session, TransientError
 
