@@ -13,8 +13,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from assistant.background.models import TaskRun
+from assistant.background.syncs import connection_sync_run
 from connectors.base import EventDraft, PermanentError
 from connectors.crypto import secrets_decrypt
+from connectors.google_calendar.convert import event_to_ics
 from connectors.google_calendar.oauth import SESSION_KEY
 from connectors.models import Connection, Event
 from connectors.services.disconnect import connection_disconnect
@@ -363,3 +365,40 @@ def test_a_code_exchanged_without_the_right_verifier_is_refused(owner_client, go
     assert response["Location"] == reverse("connectors:index")
     assert "Google did not accept the sign-in" in said(response)
     assert not Connection.objects.exists()
+
+
+def test_the_queued_first_sync_runs_through_the_background_home(
+    owner_client, google, django_capture_on_commit_callbacks
+):
+    connection = connect(owner_client, django_capture_on_commit_callbacks)
+    outcome = connection_sync_run(connection_id=connection.pk)
+    assert outcome.state == "succeeded", outcome
+    assert outcome.detail.startswith("2 calendars synced: 4 added")
+    page = owner_client.get(reverse("connectors:detail", args=[connection.pk])).content.decode()
+    assert "Holidays in France" in page and "2 calendars synced" in page
+
+
+@pytest.mark.parametrize(
+    ("item", "lines"),
+    [
+        ({"dateTime": "2030-03-01T10:00:00+05:30"}, ["DTSTART:20300301T043000Z"]),
+        ({"date": "2030-03-01"}, ["DTSTART;VALUE=DATE:20300301"]),
+        ({"dateTime": "2030-03-01T10:00:00-05:00", "timeZone": "America/New_York"},
+         ["DTSTART;TZID=America/New_York:20300301T100000"]),
+    ],
+)  # fmt: skip
+def test_google_times_become_icalendar_times(item, lines):
+    text = event_to_ics({"id": "e1", "summary": "S", "start": item, "end": item})
+    assert all(line in text.splitlines() for line in lines), text
+    assert "UID:e1@google.com" in text.splitlines()
+
+
+def test_recurrence_lines_are_kept_and_nothing_else_is_injected():
+    text = event_to_ics({
+        "id": "r1", "iCalUID": "r1@example.com", "start": {"date": "2030-03-01"},
+        "recurrence": ["RRULE:FREQ=YEARLY", "EXDATE;VALUE=DATE:20310301",
+                       "X-EVIL:1\r\nBEGIN:VEVENT"],
+    })  # fmt: skip
+    lines = text.splitlines()
+    assert "RRULE:FREQ=YEARLY" in lines and "EXDATE;VALUE=DATE:20310301" in lines
+    assert lines.count("BEGIN:VEVENT") == 1 and "UID:r1@example.com" in lines
