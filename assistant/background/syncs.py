@@ -28,7 +28,8 @@ from assistant.background.runs import (
     task_run_ensure,
     task_run_progress,
 )
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, PermanentError
+from connectors.crypto import SecretsUnreadable
 from connectors.hooks import SyncStatus
 from connectors.models import Connection
 from connectors.registry import kinds
@@ -198,7 +199,12 @@ def connection_sync_run(*, connection_id: int, task_id: str = "") -> RunOutcome:
         task_run_progress(run=run, done=done, total=total)
 
     try:
-        report = connection_sync(connection=connection, progress=progress)
+        try:
+            report = connection_sync(connection=connection, progress=progress)
+        except SecretsUnreadable as unreadable:  # a removed key: only the user can fix it
+            raise PermanentError(
+                str(unreadable), hint="Reconnect it: enter the credentials again."
+            ) from unreadable
     except ConnectorError as error:
         connection_sync_failed(connection=connection, error=error)
         if not error.permanent:

@@ -307,3 +307,13 @@ def test_the_memory_page_does_not_list_sync_runs(
     connection_sync.apply(args=(connection.pk,), task_id=run.celery_task_id)
     context = pipeline_context(user=owner)
     assert context["pipeline_pending"] == [] and context["pipeline_recent"] == []
+
+
+def test_credentials_no_key_can_read_pause_the_connection(owner, scripted_kind):
+    connection = scripted_connection(owner, scripted_kind)
+    Connection.objects.filter(pk=connection.pk).update(secrets_encrypted="not-a-fernet-token")
+    result = connection_sync.apply(args=(connection.pk,))
+    assert result.successful() and result.result["state"] == "failed"
+    connection.refresh_from_db()
+    assert connection.is_paused and "cannot be decrypted" in connection.last_error
+    assert connection.last_error_hint == "Reconnect it: enter the credentials again."

@@ -89,10 +89,12 @@ class CeleryWorker:
         model_url: str,
         data_dir: Path,
         pool: str = "solo",
+        app: str = "assistant",
         **settings: str,
     ):
         # prefork (one child) where the test needs time limits: solo does not enforce them.
         self.pool = pool
+        self.app = app  # a test may load extra code first (tests/connectors/scripted_celery.py)
         self.log = data_dir / f"worker-{uuid.uuid4().hex[:8]}.log"
         self.env = {
             **os.environ,
@@ -114,7 +116,7 @@ class CeleryWorker:
 
     def start(self) -> CeleryWorker:
         command = [
-            sys.executable, "-m", "celery", "-A", "assistant", "worker", "--pool", self.pool,
+            sys.executable, "-m", "celery", "-A", self.app, "worker", "--pool", self.pool,
             "--concurrency", "1",
             "--loglevel", "INFO", "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
