@@ -9,8 +9,8 @@ import secrets
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -20,6 +20,7 @@ from connectors.google_calendar.kind import GoogleCalendarKind
 from connectors.google_calendar.oauth import SESSION_KEY, code_exchange, consent_start
 from connectors.models import Connection
 from connectors.registry import kind_get
+from connectors.selectors import connection_get_for_user
 from connectors.services.connections import connection_create, connection_reconnect
 
 SLUG = "google_calendar"
@@ -32,6 +33,13 @@ GOOGLE_ERRORS = {
 
 def _redirect_uri(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("connectors:google-callback"))
+
+
+def _own_google(request: HttpRequest, pk: str) -> Connection:
+    connection = connection_get_for_user(user=request.user, pk=int(pk) if pk.isdigit() else 0)
+    if connection.kind != SLUG:
+        raise Http404("Not a Google Calendar connection.")
+    return connection
 
 
 def _fail(request: HttpRequest, text: str) -> HttpResponse:
@@ -47,9 +55,7 @@ def oauth_start(request: HttpRequest) -> HttpResponse:
         return _fail(request, problem)
     reconnect = request.POST.get("reconnect") or request.GET.get("reconnect") or ""
     if reconnect:  # only a Google connection of this user
-        owned = Connection.objects.owned_by(request.user).filter(kind=SLUG)
-        pk = int(reconnect) if reconnect.isdigit() else 0
-        reconnect = str(get_object_or_404(owned, pk=pk).pk)
+        reconnect = str(_own_google(request, reconnect).pk)
     url, kept = consent_start(redirect_uri=_redirect_uri(request))
     request.session[SESSION_KEY] = {**kept, "reconnect": reconnect or ""}
     return redirect(url)
@@ -81,9 +87,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         return _fail(request, f"{failure.message} {failure.hint}".strip())
     with transaction.atomic():
         if kept.get("reconnect"):
-            connection = get_object_or_404(
-                Connection.objects.owned_by(request.user), pk=int(kept["reconnect"]), kind=SLUG
-            )
+            connection = _own_google(request, kept["reconnect"])
             connection = connection_reconnect(connection=connection, connected=connected)
             done = f"{connection.label} is reconnected."
         else:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from assistant.background.models import TaskRun
 from assistant.background.syncs import connection_sync_run
 from connectors.base import EventDraft, PermanentError
-from connectors.crypto import secrets_decrypt
+from connectors.crypto import secrets_decrypt, secrets_encrypt
 from connectors.google_calendar.convert import event_to_ics
 from connectors.google_calendar.oauth import SESSION_KEY
 from connectors.models import Connection, Event
@@ -222,8 +222,6 @@ def test_a_token_past_its_expiry_is_refreshed_before_calling(
     owner_client, google, django_capture_on_commit_callbacks
 ):
     connection = connect(owner_client, django_capture_on_commit_callbacks)
-    from connectors.crypto import secrets_encrypt
-
     stored = secrets_decrypt(connection.secrets_encrypted)
     stale = {**stored, "expiry": "2020-01-01T00:00:00+00:00"}
     Connection.objects.filter(pk=connection.pk).update(secrets_encrypted=secrets_encrypt(stale))
