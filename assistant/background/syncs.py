@@ -26,6 +26,8 @@ from assistant.background.runs import (
     RunOutcome,
     task_run_create,
     task_run_ensure,
+    task_run_failed,
+    task_run_finished,
     task_run_progress,
 )
 from connectors.base import ConnectorError, PermanentError
@@ -182,7 +184,8 @@ def connection_sync_run(*, connection_id: int, task_id: str = "") -> RunOutcome:
 
     Gone, paused or already being synced: skipped. A permanent error pauses the
     connection and fails the run; a transient one is recorded on the connection and
-    raised as SyncTransient for the task to retry."""
+    raised as SyncTransient for the task to retry. Without a task id (called outside
+    Celery, whose signals finish the run) the run is finished here."""
     connection = Connection.objects.select_related("owner").filter(pk=connection_id).first()
     if connection is None:
         return RunOutcome.skipped("The connection was removed.")
@@ -194,7 +197,22 @@ def connection_sync_run(*, connection_id: int, task_id: str = "") -> RunOutcome:
     if not connection_claim(connection_id=connection.pk, token=token):
         return RunOutcome.skipped("Another sync of this connection is running.")
     run = _run_for(connection=connection, task_id=task_id)
+    try:
+        outcome = _sync_claimed(connection=connection, run=run)
+    except Exception as error:
+        if not task_id:
+            task_run_failed(run=run, error=getattr(error, "message", "") or str(error))
+        raise
+    finally:
+        # Any ending but a killed process frees the connection at once (that one waits
+        # for the claim to expire, or for its redelivered task, which holds the same token).
+        connection_claim_release(connection_id=connection.pk, token=token)
+    if not task_id:
+        task_run_finished(run=run, outcome=outcome)
+    return outcome
 
+
+def _sync_claimed(*, connection: Connection, run: TaskRun) -> RunOutcome:
     def progress(done: int, total: int) -> None:
         task_run_progress(run=run, done=done, total=total)
 
@@ -215,12 +233,7 @@ def connection_sync_run(*, connection_id: int, task_id: str = "") -> RunOutcome:
             detail="The connection is paused until you fix this.",
             problems=[f"{error.message}{hint}"],
         )
-    else:
-        connection_sync_succeeded(connection=connection, report=report)
-    finally:
-        # Any ending but a killed process frees the connection at once (that one waits
-        # for the claim to expire, or for its redelivered task, which holds the same token).
-        connection_claim_release(connection_id=connection.pk, token=token)
+    connection_sync_succeeded(connection=connection, report=report)
     return RunOutcome(detail=report.summary(), problems=report.problems)
 
 

@@ -15,6 +15,7 @@ from assistant.background.models import TaskRun
 from assistant.background.syncs import (
     connection_claim,
     connection_sync_enqueue,
+    connection_sync_run,
     connection_sync_status,
     connections_due,
     connections_sweep,
@@ -317,3 +318,11 @@ def test_credentials_no_key_can_read_pause_the_connection(owner, scripted_kind):
     connection.refresh_from_db()
     assert connection.is_paused and "cannot be decrypted" in connection.last_error
     assert connection.last_error_hint == "Reconnect it: enter the credentials again."
+
+
+def test_a_sync_run_outside_celery_finishes_its_own_run(owner, scripted_kind):
+    connection = scripted_connection(owner, scripted_kind)
+    outcome = connection_sync_run(connection_id=connection.pk)
+    run = TaskRun.objects.get(connection=connection)
+    assert run.state == "succeeded" and run.detail == outcome.detail and run.finished_at
+    assert not connection_sync_status(connection=connection).pending
