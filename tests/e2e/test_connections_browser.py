@@ -1,0 +1,93 @@
+"""The connections page in Chromium: the empty state, adding a connection through its
+form, the live status line while a sync runs (the poller stops itself when it is done),
+and the list afterwards. Screenshots go to the data dir's screenshots/ folder."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection as db_connection
+from django.db import transaction
+
+from assistant.background.syncs import connection_sync_run
+from connectors import hooks
+from tests.connectors.scripted_kind import ics, scripted_kind_fixture  # noqa: F401
+from tests.e2e.conftest import sign_in
+from tests.factories import user_create
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+SECRET = "hunter2-but-longer"
+
+
+@pytest.fixture
+def syncs_in_threads():
+    """Each queued sync runs after commit in its own thread, as a worker would run it."""
+    threads: list[threading.Thread] = []
+
+    def run(connection_id: int) -> None:
+        try:
+            connection_sync_run(connection_id=connection_id)
+        finally:
+            db_connection.close()
+
+    def enqueue(*, connection) -> None:
+        def start() -> None:
+            thread = threading.Thread(target=run, args=(connection.pk,), daemon=True)
+            threads.append(thread)
+            thread.start()
+
+        transaction.on_commit(start)
+
+    previous = hooks._enqueue
+    hooks.sync_enqueue_register(enqueue)
+    yield threads
+    for thread in threads:
+        thread.join(30)
+    hooks._enqueue = previous
+
+
+@pytest.fixture
+def olivia(transactional_db):
+    return user_create("olivia")
+
+
+def test_add_a_connection_and_watch_it_sync(
+    olivia, asgi_server, scripted_kind, syncs_in_threads, browser, screenshot_dir, tmp_path
+):
+    release = tmp_path / "release"
+    script = scripted_kind.script
+    script.calendars = {"work": "Work", "home": "Family"}
+    script.objects = {
+        "work": {"w1.ics": ics("w1", "Standup"), "w2.ics": ics("w2", "Review", days_from_now=2)},
+        "home": {"h1.ics": ics("h1", "Dentist", days_from_now=3)},
+    }
+    script.hold, script.release_file = "work", str(release)  # Family syncs, Work waits
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    sign_in(page, asgi_server, "olivia", path="/connections/")
+    page.wait_for_selector("text=Nothing connected yet.")
+    page.screenshot(path=screenshot_dir / "connections-empty.png", full_page=True)
+
+    offer = page.locator(".conn-offer").filter(has=page.get_by_text("Scripted calendar"))
+    offer.get_by_role("link", name="Connect").click()
+    page.fill("input[name=url]", "https://cal.example.org/dav/")
+    page.fill("input[name=username]", "olivia")
+    page.fill("input[name=password]", SECRET)
+    page.click("button[type=submit]")
+
+    # The detail page polls while the sync runs: Family is done, Work is still going.
+    page.wait_for_selector("#sync-status:has-text('Syncing: 1 of 2 calendars done')")
+    page.screenshot(path=screenshot_dir / "connection-syncing.png", full_page=True)
+    release.touch()
+    page.wait_for_selector("#sync-status:has-text('3 events')", timeout=30_000)
+    page.wait_for_selector("#sync-status .conn-badge-ok")
+    assert page.locator("#sync-status[hx-trigger]").count() == 0  # the poller stopped
+    assert SECRET not in page.content()
+    page.reload()
+    page.screenshot(path=screenshot_dir / "connection-detail.png", full_page=True)
+
+    page.click("text=Connections")
+    page.wait_for_selector(".conn-card")
+    assert "2 of 2 calendars included" in page.inner_text(".conn-card")
+    page.screenshot(path=screenshot_dir / "connections-index.png", full_page=True)
