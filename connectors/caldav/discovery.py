@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.base import ConnectorError, PermanentError, RemoteSource
-from connectors.caldav.protocol import SERVER_HINT, Dav, Entry, propfind_body, tag
+from connectors.caldav.protocol import SERVER_HINT, Dav, Entry, NotCalDav, propfind_body, tag
 
 HOME_PROPS = (
     "D:resourcetype",
@@ -55,23 +55,28 @@ def _principal_props(dav: Dav, url: str) -> tuple[str, str]:
     return "", ""
 
 
+def _elsewhere(error: ConnectorError) -> bool:
+    """Whether another address (/.well-known/caldav) may answer where this one did not."""
+    return isinstance(error, NotCalDav) or error.status in (400, 403, 404, 410)
+
+
 def _principal_find(dav: Dav) -> tuple[str, str]:
     try:
         principal, home = _principal_props(dav, dav.url)
     except ConnectorError as error:
-        if error.status in (401,) or not error.permanent:
-            raise  # a wrong password or a server down says so at any address
+        if not _elsewhere(error):
+            raise  # a wrong password, a bad certificate, a server down: said as it is
         principal = home = ""
     if not principal and not home:
         parts = urlsplit(dav.url)
         well_known = f"{parts.scheme}://{parts.netloc}/.well-known/caldav"
         try:
             principal, home = _principal_props(dav, dav.redirect_target(well_known))
-        except PermanentError as error:
-            if error.status == 401:
+        except ConnectorError as error:
+            if not _elsewhere(error):
                 raise
     if not principal and not home:
-        raise PermanentError(
+        raise NotCalDav(
             f"{urlsplit(dav.url).netloc} answered but is not a CalDAV server (it names no "
             "calendar account, at this address or at /.well-known/caldav).",
             hint=SERVER_HINT, url=dav.url,

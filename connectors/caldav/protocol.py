@@ -39,6 +39,10 @@ PASSWORD_HINT = (
 )
 
 
+class NotCalDav(PermanentError):
+    """The server answered, but not as a CalDAV server would (another address may)."""
+
+
 class SyncTokenInvalid(PermanentError):
     """The server no longer knows the saved sync token: list the calendar in full."""
 
@@ -126,7 +130,7 @@ def status_error(status: int, url: str, body: bytes | str | None = None) -> Conn
             url=url, status=status,
         )  # fmt: skip
     if status in (405, 501):
-        return PermanentError(
+        return NotCalDav(
             f"{_host(url)} answered but is not a CalDAV server (HTTP {status} to WebDAV).",
             hint=SERVER_HINT, url=url, status=status,
         )  # fmt: skip
@@ -165,9 +169,14 @@ def exception_error(error: Exception, url: str) -> ConnectorError:
             f"Could not connect to {url}: the server is down or refused.", url=url
         )
     if isinstance(error, etree.XMLSyntaxError):
-        return PermanentError(
+        return NotCalDav(
             f"{_host(url)} answered but is not a CalDAV server (its reply is not WebDAV XML).",
             hint=SERVER_HINT, url=url,
+        )  # fmt: skip
+    if isinstance(error, NotImplementedError):  # caldav: no login scheme it speaks
+        return PermanentError(
+            f"{_host(url)} asks for a login method this server cannot use ({error}).",
+            hint="Basic and Digest logins work; ask the server's administrator.", url=url,
         )  # fmt: skip
     if isinstance(error, http.exceptions.RequestException):
         return TransientError(f"The request to {url} failed: {error}.", url=url)
@@ -254,7 +263,7 @@ class Dav:
     def multistatus(self, method: str, url: str, body: str, *, depth: int | None) -> list[Entry]:
         response = self.send(method, url, body, depth=depth)
         if response.tree is None or response.tree.tag != tag("D:multistatus"):
-            raise PermanentError(
+            raise NotCalDav(
                 f"{_host(url)} answered but is not a CalDAV server (no WebDAV multistatus).",
                 hint=SERVER_HINT, url=url,
             )  # fmt: skip

@@ -3,13 +3,19 @@ errors a user sees (in words) when the server, the address or the password is wr
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
 import threading
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from icalendar import Calendar
 
 from connectors.base import EventDraft, PermanentError, Session, TransientError
@@ -20,6 +26,7 @@ from connectors.registry import kinds
 from inference.local_server import free_port
 
 BERLIN = ZoneInfo("Europe/Berlin")
+LOOPBACK = ipaddress.ip_address("127.0.0.1")
 KIND = CalDavKind()
 
 
@@ -42,11 +49,14 @@ class _Plain(BaseHTTPRequestHandler):
 
     status = 200
     delay = 0.0
+    extra_headers: dict[str, str] = {}
 
     def _answer(self):
         time.sleep(self.delay)
         body = b"<html><body>Welcome to my homepage</body></html>"
         self.send_response(self.status)
+        for key, value in self.extra_headers.items():
+            self.send_header(key, value)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -62,12 +72,15 @@ class _Plain(BaseHTTPRequestHandler):
 def plain_server():
     servers = []
 
-    def start(status=200, delay=0.0):
-        handler = type("Handler", (_Plain,), {"status": status, "delay": delay})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def start(status=200, delay=0.0, headers=None, tls=None):
+        attributes = {"status": status, "delay": delay, "extra_headers": headers or {}}
+        server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Plain,), attributes))
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
+        scheme = "https" if tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{server.server_address[1]}/"
 
     yield start
     for server in servers:
@@ -142,6 +155,45 @@ def test_a_web_server_that_is_not_caldav_is_named_as_such(plain_server):
 def test_a_server_answering_501_to_webdav_is_not_caldav(plain_server):
     url = plain_server(status=501)
     with pytest.raises(PermanentError, match="not a CalDAV server"):
+        KIND.connect({"url": url, "username": "u", "password": "p"})
+
+
+def _self_signed(folder) -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(LOOPBACK)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context
+
+
+def test_an_untrusted_certificate_is_permanent_with_a_hint(plain_server, tmp_path):
+    url = plain_server(tls=_self_signed(tmp_path))
+    with pytest.raises(PermanentError) as caught:
+        KIND.connect({"url": url, "username": "u", "password": "p"})
+    assert "certificate is not trusted" in caught.value.message
+    assert "self-signed" in caught.value.hint
+
+
+def test_a_login_scheme_caldav_cannot_speak_is_permanent(plain_server):
+    url = plain_server(status=401, headers={"WWW-Authenticate": "NTLM"})
+    with pytest.raises(PermanentError, match="login method"):
         KIND.connect({"url": url, "username": "u", "password": "p"})
 
 
