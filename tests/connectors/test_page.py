@@ -270,3 +270,13 @@ def test_no_page_ever_shows_a_secret(owner_client, owner, scripted_kind):
         assert PASSWORD not in body and connection.secrets_encrypted not in body, url
     status = owner_client.get(reverse("connectors:status", args=[connection.pk]), **HX)
     assert PASSWORD not in status.content.decode()
+
+
+def test_reconnecting_an_oauth_connection_goes_to_its_start_view(owner_client, owner, settings):
+    settings.GOOGLE_OAUTH_CLIENT_ID, settings.GOOGLE_OAUTH_CLIENT_SECRET = "id", "secret"
+    connection = Connection.objects.create(owner=owner, kind="google_calendar", label="Google")
+    response = owner_client.get(reverse("connectors:reconnect", args=[connection.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == (
+        reverse("connectors:google-start") + f"?reconnect={connection.pk}"
+    )
