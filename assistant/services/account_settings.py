@@ -15,14 +15,21 @@ from connectors.calendar.freebusy import WorkingHours
 
 
 @cache
+def _known_zones() -> frozenset[str]:
+    # available_timezones() walks the zone files on disk (~15 ms): once per process.
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
+@cache
 def time_zone_choices() -> list[str]:
     """IANA zones for the select, sorted (the legacy aliases left out)."""
-    zones = {z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")}
-    return sorted(zones | {"UTC"})
+    return sorted(
+        z for z in _known_zones() if ("/" in z and not z.startswith("Etc/")) or z == "UTC"
+    )
 
 
 def time_zone_valid(name: str) -> bool:
-    return name in zoneinfo.available_timezones() or name == "UTC"
+    return name in _known_zones()
 
 
 def account_settings_get(*, user) -> AccountSettings:

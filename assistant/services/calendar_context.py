@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 FENCE_LABEL = "calendar"
 DEFAULT_SLOT = timedelta(minutes=30)
-BUSY_READ_LIMIT = 1000  # events read to compute free time (the prompt shows fewer)
+LEFT_OUT_SHOWN = 10  # events left out of the prompt that the inspector still lists
 CALENDAR_HEADER = (
     "## The user's calendar\n"
     "The events inside the <calendar> block come from the user's synced calendars for "
@@ -90,17 +90,23 @@ def event_line(event: Event, zone: ZoneInfo) -> str:
 
 
 def _events(owner, q: TimeQuery, now: datetime) -> list[Event]:
+    """The events to show: one more than are ever recorded (the rest only counts)."""
     if q.intent == NEXT:
         return calendar_query.event_next(
             user=owner, after=now, until=q.end, text=q.text, person=q.person
         )
     return calendar_query.events_in_window(
-        user=owner, start=q.start, end=q.end, text=q.text, person=q.person, limit=BUSY_READ_LIMIT
-    )
+        user=owner, start=q.start, end=q.end, text=q.text, person=q.person,
+        limit=settings.CALENDAR_PROMPT_MAX_EVENTS + LEFT_OUT_SHOWN + 1,
+    )  # fmt: skip
 
 
-def _computed(q: TimeQuery, events: list[Event], account, zone: ZoneInfo) -> list[str]:
+def _computed(q: TimeQuery, owner, account, zone: ZoneInfo) -> list[str]:
     """Free time, worked out here so the model never has to do the arithmetic."""
+    if q.intent not in (SLOT, FREE):
+        return []
+    # Every event of the window counts for free time, not only those the prompt shows.
+    events = calendar_query.busy_in_window(user=owner, start=q.start, end=q.end)
     hours = account_hours(account)
     if q.intent == SLOT:
         length = q.duration or DEFAULT_SLOT
@@ -113,14 +119,12 @@ def _computed(q: TimeQuery, events: list[Event], account, zone: ZoneInfo) -> lis
             return [f"Free {minutes}-minute slots in {q.label} ({work}): none."]
         found = "; ".join(f"{a:%a %-d %b %H:%M}\u2013{b:%H:%M}" for a, b in slots)
         return [f"Free {minutes}-minute slots in {q.label} ({work}): {found}."]
-    if q.intent == FREE:
-        free, clashes = is_free(events, start=q.start, end=q.end)
-        span = f"{q.start:%a %-d %b %H:%M}\u2013{q.end.astimezone(zone):%H:%M}"
-        if free:
-            return [f"Free check for {span}: free (nothing blocks that time)."]
-        tags = ", ".join(fence_cite(f"e:{e.pk}") for e in clashes)
-        return [f"Free check for {span}: busy ({tags})."]
-    return []
+    free, clashes = is_free(events, start=q.start, end=q.end)
+    span = f"{q.start:%a %-d %b %H:%M}\u2013{q.end.astimezone(zone):%H:%M}"
+    if free:
+        return [f"Free check for {span}: free (nothing blocks that time)."]
+    tags = ", ".join(fence_cite(f"e:{e.id}") for e in clashes)
+    return [f"Free check for {span}: busy ({tags})."]
 
 
 def _has_calendar(owner) -> bool:
@@ -142,6 +146,7 @@ def calendar_context_build(
     try:
         with transaction.atomic():  # a savepoint: a failed read leaves the turn usable
             events = _events(owner, q, local_now)
+            computed = _computed(q, owner, account, zone)
             proposal = (
                 proposal_build(answer=answer, query=q, zone=zone) if q.intent == ADD else None
             )
@@ -154,15 +159,17 @@ def calendar_context_build(
     )
     budget = settings.CALENDAR_TOKEN_BUDGET
     spent = estimate_tokens(header) + estimate_tokens(fence_wrap(FENCE_LABEL, ["x"]))
-    computed = _computed(q, events, account, zone)
     computed += proposal_lines(proposal, zone=zone) if proposal else []
     spent += sum(estimate_tokens(line) for line in computed)
     items: list[ContextItem] = []
     lines: list[str] = []
-    for rank, event in enumerate(events, start=1):
-        line = event_line(event, zone)
-        tokens = estimate_tokens(line + "\n")
-        injected = len(lines) < settings.CALENDAR_PROMPT_MAX_EVENTS and spent + tokens <= budget
+    shown = events[: settings.CALENDAR_PROMPT_MAX_EVENTS + LEFT_OUT_SHOWN]
+    for rank, event in enumerate(shown, start=1):
+        injected, tokens = False, 0
+        if len(lines) < settings.CALENDAR_PROMPT_MAX_EVENTS:  # else: no need to encode it
+            line = event_line(event, zone)
+            tokens = estimate_tokens(line + "\n")
+            injected = spent + tokens <= budget
         if injected:
             lines.append(line)
             spent += tokens
@@ -172,12 +179,11 @@ def calendar_context_build(
                         tag=f"e:{event.pk}", rank=rank, signals=["calendar", q.intent],
                         injected=injected, tokens=tokens if injected else 0, text=chip)
         )  # fmt: skip
-        if len(items) >= settings.CALENDAR_PROMPT_MAX_EVENTS * 2:
-            break  # recorded enough of what was left out
     body = fence_wrap(FENCE_LABEL, lines) or EMPTY_NOTE.format(label=q.label, window=window)
     block = "\n".join([header, body, *computed])
     left_out = len(events) - len(lines)
     detail = f"{len(lines)} event{'s' if len(lines) != 1 else ''} for {q.label}"
     if left_out > 0:
-        detail += f", {left_out} left out (over the event or token budget)"
+        more = "+" if len(events) > len(items) else ""  # the read stops past what is recorded
+        detail += f", {left_out}{more} left out (over the event or token budget)"
     return CalendarContext(block=block, detail=detail, items=items, proposal=proposal)

@@ -53,6 +53,18 @@ def events_in_window(
     return list(_matching(events, text=text, person=person)[:limit])
 
 
+def busy_in_window(*, user, start: datetime, end: datetime) -> list:
+    """Just what free time needs (id, start, end, all_day, status) of every visible event
+    overlapping the window: light rows, however many there are."""
+    return list(
+        Event.objects.owned_by(user)
+        .visible()
+        .filter(start__lt=end, end__gt=start)
+        .order_by("start", "id")
+        .values_list("id", "start", "end", "all_day", "status", named=True)
+    )
+
+
 def event_next(
     *, user, after: datetime, until: datetime, text: str, person: str = ""
 ) -> list[Event]:

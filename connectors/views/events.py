@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,12 +13,20 @@ from django.views.decorators.http import require_GET
 from connectors.calendar.query import event_get_for_user
 
 
+def _zone_known(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return bool(name)
+
+
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = event_get_for_user(user=request.user, pk=pk)
     # Shown in the zone the calendar wrote it in (connectors does not read account settings).
-    zone = event.time_zone if event.time_zone in available_timezones() else "UTC"
+    zone = event.time_zone if _zone_known(event.time_zone) else "UTC"
     last_day = None  # an all-day event's end date is exclusive: show its last day
     if event.all_day and event.start_date and event.end_date:
         last_day = event.end_date - timedelta(days=1)

@@ -150,9 +150,9 @@ def test_the_budget_limits_the_events_and_the_inspector_shows_the_rest(
 
     assert len(calendar_lines(system_prompt(backend))) == 3
     rows = ContextItem.objects.filter(answer=answer, source="event")
-    assert rows.filter(injected=True).count() == 3 and rows.filter(injected=False).count() == 3
+    assert rows.filter(injected=True).count() == 3 and rows.filter(injected=False).count() == 5
     part = next(p for p in answer.prompt_parts if p["part"] == "Calendar")
     assert "left out" in part["detail"]
     page = owner_client.get(reverse("chat:context", args=[conversation.pk, answer.pk]))
-    assert b"Meeting at 8" in page.content and b"Meeting at 13" in page.content
+    assert b"Meeting at 8" in page.content and b"Meeting at 15" in page.content
     assert reverse("connectors:event", args=[rows.first().event_id]).encode() in page.content

@@ -84,12 +84,14 @@ def test_a_time_question_is_fast_at_10000_events(owner, settings):
     )  # fmt: skip
     conversation = Conversation.objects.create(owner=owner)
     answer = Message.objects.create(conversation=conversation, role="assistant")
+    calendar_context_build(answer=answer, question="warm up: what's on today?")
     timings = []
-    for question in ["what's on tomorrow?", "find a free 30-minute slot next week"] * 15:
+    for question in ["what's on tomorrow?", "find a free 30-minute slot next week"] * 20:
         began = time.perf_counter()
         context = calendar_context_build(answer=answer, question=question)
         timings.append(time.perf_counter() - began)
         assert context.items  # there are events in both windows
     timings.sort()
     p95 = timings[int(len(timings) * 0.95) - 1]
+    print(f"time question at 10,000 events: p95 {p95 * 1000:.1f} ms")
     assert p95 < 0.015, f"p95 {p95 * 1000:.1f} ms"
