@@ -75,7 +75,9 @@ def _measure(owner, server, rng: random.Random, events: int, changes: int, progr
     # Radicale reads every new file once to fill its cache; a live server has done so.
     progress("Radicale reads the new files once…")
     listing = f"/{USER}/bench/"
-    _, warm_s = _timed(lambda: account.request("PROPFIND", listing, "", {"Depth": "1"}))
+    _, warm_s = _timed(
+        lambda: account.request("PROPFIND", listing, "", {"Depth": "1"}, timeout=None)
+    )
     connected = kinds()["caldav"].connect(
         {"url": server.base_url + "/", "username": USER, "password": PASSWORD}
     )

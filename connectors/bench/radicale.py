@@ -172,11 +172,18 @@ class RadicaleAccount:
 
     # -- HTTP --
     def request(
-        self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: str = "",
+        headers: dict[str, str] | None = None,
+        *,
+        timeout: float | None = 30,
     ) -> Answer:
+        """One request as this user (`timeout` None: wait as long as it takes)."""
         parts = urlsplit(self.server.base_url)
         token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         try:
             connection.request(
                 method, path, body=body.encode(),

@@ -231,7 +231,7 @@ class Dav:
             response = self.client.request(url, method, body, all_headers)
         except Exception as error:
             raise exception_error(error, url) from error
-        size = len(response._raw or b"") if response.tree is None else 0
+        size = len(response._raw or b"")  # the body as received (the tree is parsed from it)
         size = max(size, int(response.headers.get("Content-Length") or 0))
         if size > settings.CONNECTOR_MAX_FEED_BYTES:
             raise PermanentError(

@@ -302,3 +302,15 @@ def test_create_event_refuses_a_read_only_calendar(radicale_account):
     with pytest.raises(PermanentError, match="read-only"):
         KIND.create_event(_session(connected), source, draft)
     assert radicale_account.object_names("work") == []
+
+
+def test_an_answer_larger_than_the_limit_is_refused(radicale_account, settings):
+    radicale_account.calendar_create("work")
+    big = vevent("big", "Big", datetime(2026, 5, 4, 9, tzinfo=BERLIN), description="x" * 6000)
+    radicale_account.object_put("work", "big.ics", vcalendar(big))
+    connected = _connect(radicale_account)
+    settings.CONNECTOR_MAX_FEED_BYTES = 4096
+    with pytest.raises(PermanentError) as caught:
+        KIND.sync(_session(connected), connected.sources[0], {})
+    assert "more than the 4096" in caught.value.message
+    assert "CONNECTOR_MAX_FEED_BYTES" in caught.value.hint
