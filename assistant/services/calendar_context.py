@@ -147,9 +147,9 @@ def calendar_context_build(
         with transaction.atomic():  # a savepoint: a failed read leaves the turn usable
             events = _events(owner, q, local_now)
             computed = _computed(q, owner, account, zone)
-            proposal = (
-                proposal_build(answer=answer, query=q, zone=zone) if q.intent == ADD else None
-            )
+            # A continuation answers the same request: its card is on the cut-off answer.
+            wants_card = q.intent == ADD and not answer.continues_previous
+            proposal = proposal_build(answer=answer, query=q, zone=zone) if wants_card else None
     except Exception:
         logger.exception("Reading the calendar failed for answer %s", answer.pk)
         return CalendarContext(detail="The calendar could not be read for this answer.")

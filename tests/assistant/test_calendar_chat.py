@@ -156,3 +156,16 @@ def test_the_budget_limits_the_events_and_the_inspector_shows_the_rest(
     page = owner_client.get(reverse("chat:context", args=[conversation.pk, answer.pk]))
     assert b"Meeting at 8" in page.content and b"Meeting at 15" in page.content
     assert reverse("connectors:event", args=[rows.first().event_id]).encode() in page.content
+
+
+def test_my_next_appointment_looks_forward_with_the_words(berliner, backend):
+    cal = calendar_create(berliner)
+    event_add(cal, "Dentist", tomorrow_at(9) - timedelta(days=20))  # past: not "next"
+    upcoming = event_add(cal, "Dentist (Dr. Lee)", tomorrow_at(9) + timedelta(days=40))
+    event_add(cal, "Gym", tomorrow_at(18))
+    conversation = Conversation.objects.create(owner=berliner)
+
+    ask(berliner, conversation, "When is my next dentist appointment?")
+
+    (line,) = calendar_lines(system_prompt(backend))
+    assert line.startswith(f"[e:{upcoming.pk}] ")

@@ -11,9 +11,11 @@ import pytest
 from django.urls import reverse
 
 from assistant.account_models import AccountSettings, EventProposal
-from assistant.models import Conversation
+from assistant.models import Conversation, Message
+from assistant.services.conversations import message_continue
 from connectors import hooks
 from connectors.base import PermanentError, TransientError
+from tests.assistant.sse import stream_frames
 from tests.assistant.test_memory_in_chat import ask, system_prompt
 from tests.calendar_factories import calendar_create
 from tests.connectors.scripted_write_kind import scripted_kinds
@@ -174,3 +176,17 @@ def test_a_proposal_without_a_time_is_all_day(berliner, owner_client, backend, k
     assert isinstance(draft.start, date) and not isinstance(draft.start, datetime)
     assert (draft.start.month, draft.start.day) == (3, 3)
     assert draft.end - draft.start == timedelta(days=1)
+
+
+def test_continuing_a_cut_off_answer_does_not_propose_again(berliner, backend, kind, syncs):
+    calendar_create(berliner, "Work")
+    proposal, _ = proposed(berliner, backend)
+    Message.objects.filter(pk=proposal.answer_id).update(finish_reason="length")
+    proposal.answer.refresh_from_db()
+
+    follow = message_continue(answer=proposal.answer)
+    stream_frames(berliner, reverse("chat:stream", args=[follow.conversation_id, follow.pk]))
+
+    follow.refresh_from_db()
+    assert follow.status == "complete" and not follow.event_proposals.exists()
+    assert EventProposal.objects.filter(owner=berliner).count() == 1
