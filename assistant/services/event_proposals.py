@@ -121,7 +121,10 @@ def proposal_confirm(*, proposal: EventProposal) -> EventProposal:
         proposal.status, proposal.error = EventProposal.Status.ADDED, ""
         proposal.remote_href, proposal.decided_at = href[:1000], timezone.now()
         proposal.save(update_fields=["status", "error", "remote_href", "decided_at"])
-        hooks.sync_enqueue(connection=source.connection)
+        try:
+            hooks.sync_enqueue(connection=source.connection)
+        except Exception:  # the event is written: the periodic sync will bring it in
+            logger.exception("Starting a sync after proposal %s failed", proposal.pk)
     return proposal
 
 
