@@ -246,6 +246,17 @@ def connection_sync_gave_up(*, connection_id: int, error: ConnectorError) -> Non
     )
 
 
+def connection_sync_abandoned(*, connection_id: int, token: str, error: str) -> None:
+    """A sync that keeps dying (its worker lost every time): said on the page, claim freed."""
+    Connection.objects.filter(pk=connection_id).update(
+        last_error=error[:2000],
+        last_error_hint="The next scheduled sync tries again; if this repeats, the worker "
+        "logs say why (memory or time limits).",
+        last_error_at=timezone.now(),
+    )
+    connection_claim_release(connection_id=connection_id, token=token)
+
+
 # -- the page's view of it ----------------------------------------------------------------
 
 

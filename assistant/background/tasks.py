@@ -127,17 +127,30 @@ def memory_import(pending_import_id: int) -> dict:
     return memory_import_pending_run(pending_id=pending_import_id).as_dict()
 
 
+# A sync task may start CONNECTOR_SYNC_MAX_RETRIES + this many times: its first try, its
+# retries, and one redelivery after a worker died in it; the next start stops on record.
+SYNC_REDELIVERIES = 2
+
+
 def sync_countdown(retries: int) -> int:
     return min(MAX_COUNTDOWN_S, settings.CONNECTOR_SYNC_RETRY_BACKOFF_S * 2**retries)
 
 
 @shared_task(bind=True, name=syncs.SYNC_TASK, ignore_result=True)
 def connection_sync(self, connection_id: int) -> dict:
-    """Sync one connection; transient server errors retry with exponential backoff."""
-    try:
-        outcome = syncs.connection_sync_run(
-            connection_id=connection_id, task_id=self.request.id or ""
+    """Sync one connection; transient server errors retry with exponential backoff. A task
+    started more often than its retries allow (redelivered after workers died in it) stops."""
+    task_id = self.request.id or ""
+    attempts = task_run_attempts(celery_task_id=task_id) if task_id else 0
+    if attempts > settings.CONNECTOR_SYNC_MAX_RETRIES + SYNC_REDELIVERIES:
+        message = (
+            f"Gave up after {attempts - 1} attempts: each one was stopped or lost before it "
+            "finished."
         )
+        syncs.connection_sync_abandoned(connection_id=connection_id, token=task_id, error=message)
+        raise RunStopped(message)
+    try:
+        outcome = syncs.connection_sync_run(connection_id=connection_id, task_id=task_id)
     except syncs.SyncTransient as error:
         if self.request.retries < settings.CONNECTOR_SYNC_MAX_RETRIES:
             raise self.retry(

@@ -326,3 +326,21 @@ def test_a_sync_run_outside_celery_finishes_its_own_run(owner, scripted_kind):
     run = TaskRun.objects.get(connection=connection)
     assert run.state == "succeeded" and run.detail == outcome.detail and run.finished_at
     assert not connection_sync_status(connection=connection).pending
+
+
+def test_a_sync_redelivered_too_often_stops_on_record(owner, scripted_kind, settings):
+    settings.CONNECTOR_SYNC_MAX_RETRIES = 1
+    connection = scripted_connection(owner, scripted_kind)
+    task_id = str(uuid.uuid4())
+    TaskRun.objects.create(owner=owner, kind="sync", target_label="x", connection=connection,
+                           celery_task_id=task_id, attempts=3)  # fmt: skip
+    connection_claim(connection_id=connection.pk, token=task_id)  # held by the lost runs
+
+    result = connection_sync.apply(args=(connection.pk,), task_id=task_id)
+
+    assert result.failed()
+    run = TaskRun.objects.get(celery_task_id=task_id)
+    assert run.state == "failed" and run.error.startswith("Gave up after 3 attempts")
+    connection.refresh_from_db()
+    assert connection.last_error.startswith("Gave up") and connection.sync_claimed_until is None
+    assert connection.status == "active" and scripted_kind.script.calls == ["connect"]
