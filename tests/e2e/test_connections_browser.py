@@ -71,8 +71,21 @@ def test_add_a_connection_and_watch_it_sync(
 
     offer = page.locator(".conn-offer").filter(has=page.get_by_text("Scripted calendar"))
     offer.get_by_role("link", name="Connect").click()
+    # A failed test connection says where and what the server answered.
+    script.connect_error = {
+        "permanent": True, "message": "The server refused the user name or password.",
+        "url": "https://cal.example.org/dav/", "status": 401,
+        "hint": "Use an app password if your account has two-step sign-in.",
+    }  # fmt: skip
     page.fill("input[name=url]", "https://cal.example.org/dav/")
     page.fill("input[name=username]", "olivia")
+    page.fill("input[name=password]", "wrong-password")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".conn-error:has-text('The server answered: HTTP 401')")
+    assert page.input_value("input[name=password]") == ""
+    page.screenshot(path=screenshot_dir / "connection-add-error.png", full_page=True)
+
+    script.connect_error = None
     page.fill("input[name=password]", SECRET)
     page.click("button[type=submit]")
 
