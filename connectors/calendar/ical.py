@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import recurring_ical_events
@@ -87,6 +88,12 @@ def _zone_of(moment: datetime, fallback: str) -> str:
     return "UTC" if moment.utcoffset() == timedelta(0) else fallback
 
 
+def _prop(event: Component, name: str) -> Any:
+    """A property as icalendar parsed it (its many value types all carry .dt or .params
+    where we read them; typed loosely because icalendar's union has no common base)."""
+    return event.get(name)
+
+
 def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
@@ -95,11 +102,11 @@ def _times(event: Component, floating: ZoneInfo, problems: list[str]):
     """(start, end, time zone name, all-day, start_date, end_date) of one occurrence."""
     if "DTSTART" not in event:
         raise ValueError("it has no start (DTSTART)")
-    start = event["DTSTART"].dt
+    start = _prop(event, "DTSTART").dt
     if "DTEND" in event:
-        end = event["DTEND"].dt
+        end = _prop(event, "DTEND").dt
     elif "DURATION" in event:
-        end = start + event["DURATION"].dt
+        end = start + _prop(event, "DURATION").dt
     else:
         end = start + timedelta(days=1) if not isinstance(start, datetime) else start
     if not isinstance(start, datetime):  # a date: all day, end exclusive
@@ -114,7 +121,7 @@ def _times(event: Component, floating: ZoneInfo, problems: list[str]):
             start,
             end_date,
         )
-    tzid = event["DTSTART"].params.get("TZID")
+    tzid = _prop(event, "DTSTART").params.get("TZID")
     if start.tzinfo is None and tzid:
         problems.append(
             f"Event {event_label(event)} uses the time zone {tzid!r}, which this server "
@@ -129,7 +136,7 @@ def _times(event: Component, floating: ZoneInfo, problems: list[str]):
 
 
 def _recurrence_key(event: Component) -> str:
-    value = event.get("RECURRENCE-ID")
+    value = _prop(event, "RECURRENCE-ID")
     if value is None:
         return ""
     moment = value.dt
@@ -144,9 +151,9 @@ def _recurrence_key(event: Component) -> str:
 
 def _occurrence(event: Component, floating: ZoneInfo, recurring: bool, problems: list[str]):
     start, end, zone, all_day, start_date, end_date = _times(event, floating, problems)
-    attendees = event.get("ATTENDEE", [])
+    attendees = _prop(event, "ATTENDEE") or []
     attendees = attendees if isinstance(attendees, list) else [attendees]
-    organizer = event.get("ORGANIZER")
+    organizer = _prop(event, "ORGANIZER")
     organizer_name = organizer.params.get("CN", "") if organizer is not None else ""
     return Occurrence(
         uid=_text(event.get("UID"), 1000),
