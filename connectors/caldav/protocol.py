@@ -119,8 +119,8 @@ def status_error(status: int, url: str, body: bytes | str | None = None) -> Conn
         )  # fmt: skip
     if status == 403:
         return PermanentError(
-            f"{_host(url)} does not let this account read {url} (403 Forbidden).",
-            hint="The calendar may have been unshared or its permissions changed.",
+            f"{_host(url)} refused this account access to {url} (403 Forbidden).",
+            hint="The calendar may have been unshared, or made read-only for this account.",
             url=url, status=status,
         )  # fmt: skip
     if status in (404, 410):
@@ -166,7 +166,7 @@ def exception_error(error: Exception, url: str) -> ConnectorError:
         )
     if isinstance(error, http.exceptions.ConnectionError):
         return TransientError(
-            f"Could not connect to {url}: the server is down or refused.", url=url
+            f"Could not connect to {url}: the server is down or refused the connection.", url=url
         )
     if isinstance(error, etree.XMLSyntaxError):
         return NotCalDav(
