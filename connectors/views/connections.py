@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -165,6 +166,11 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     context = _detail_context(connection)
     response = render(request, "connectors/detail.html#status", context)
     if not context["sync"].pending:
+        # The sync ended: its calendars' counts change too (swapped in out of band).
+        context.update(sources=list(connection_sources(connection=connection)), oob=True)
+        response.content += render_to_string(
+            "connectors/detail.html#sources", context, request=request
+        ).encode()
         response.status_code = STOP_POLLING
     return response
 

@@ -114,7 +114,8 @@ def test_connect_radicale_sync_and_ask_about_tomorrow(
     assert RADICALE_PASSWORD not in page.content()
     page.screenshot(path=screenshot_dir / "connect-radicale.png")
     assert len(syncs_in_threads) == 1
-    assert "Work" in page.locator("main").inner_text()  # the calendar Radicale named
+    # The calendar Radicale named, with its own count refreshed when the sync ended.
+    page.wait_for_selector("#conn-sources .conn-source:has-text('Work'):has-text('1 event')")
 
     page.goto(f"{asgi_server}/")
     page.click("button.profile-card[value=fast]")
