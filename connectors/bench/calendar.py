@@ -11,6 +11,7 @@ everything synced for it) and Radicale's folder are removed afterwards, also on 
 from __future__ import annotations
 
 import random
+import resource
 import tempfile
 import time
 import uuid
@@ -114,16 +115,48 @@ def _measure(owner, server, rng: random.Random, events: int, changes: int, progr
     }
 
 
+def _headline(result: dict[str, Any]) -> dict[str, Any]:
+    """The figures the issue names, read off the phases."""
+    first, incremental = result["phases"][0], result["phases"][2]
+    return {
+        "full_sync_s": first["seconds"],
+        "events_per_s": round(result["events"] / first["seconds"], 1) if first["seconds"] else 0,
+        "occurrences_per_s": (
+            round(result["occurrences_stored"] / first["seconds"], 1) if first["seconds"] else 0
+        ),
+        "incremental_s": incremental["seconds"],
+    }
+
+
+def _peak_rss_mb(who: int) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)  # kilobytes on Linux
+
+
 def run(
-    *, events: int = 10_000, changes: int = 100, seed: int = 7, progress=lambda message: None
+    *,
+    events: int = 10_000,
+    changes: int = 100,
+    seed: int = 7,
+    progress=lambda message: None,
+    then: Callable[[Any], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """Sync a Radicale of `events` objects; `then(owner)` measures more on the synced
+    calendar (the time-question latency, measured by the composition root) before the
+    throwaway user goes."""
     owner = get_user_model().objects.create_user(username=f"bench-calendar-{uuid.uuid4().hex[:8]}")
     try:
         with (
             tempfile.TemporaryDirectory(prefix="bench-radicale-") as folder,
             radicale_server(folder, {USER: PASSWORD}) as server,
         ):
-            return _measure(owner, server, random.Random(seed), events, changes, progress)
+            result = _measure(owner, server, random.Random(seed), events, changes, progress)
+            result.update(_headline(result))
+            if then is not None:
+                result.update(then(owner))
+        # This process (sync and queries) and Radicale, which has exited by now.
+        result["peak_rss_mb"] = _peak_rss_mb(resource.RUSAGE_SELF)
+        result["radicale_peak_rss_mb"] = _peak_rss_mb(resource.RUSAGE_CHILDREN)
+        return result
     finally:
         owner.delete()
 
@@ -138,3 +171,14 @@ def print_report(console: Console, result: dict[str, Any]) -> None:
     for phase in result["phases"]:
         table.add_row(*(str(phase[key]) for key in phase))
     console.print(table)
+    console.print(
+        f"first sync {result['events_per_s']} objects/s · incremental "
+        f"{result['incremental_s']} s · peak RSS {result['peak_rss_mb']} MB "
+        f"(Radicale {result['radicale_peak_rss_mb']} MB)"
+    )
+    if "query_ms" in result:
+        q = result["query_ms"]
+        console.print(
+            f"time question ({q['samples']} asked): p50 {q['p50']} ms · p95 {q['p95']} ms "
+            f"· max {q['max']} ms"
+        )
