@@ -8,7 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from connectors.models import CalendarResource, Connection, Event, Source
+from connectors.models import CalendarResource, Connection, ConnectionQuerySet, Event, Source
 
 
 def connection_get_for_user(*, user, pk: int) -> Connection:
@@ -21,7 +21,7 @@ def _count(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def connections_for_user(*, user) -> QuerySet[Connection]:
+def connections_for_user(*, user) -> ConnectionQuerySet:
     """The user's connections with their counts: included calendars, all calendars, events.
     Subqueries, not joins, so the counts do not multiply each other."""
     sources = Source.objects.filter(connection=OuterRef("pk"))

@@ -191,7 +191,7 @@ class Dav:
         self.requests = 0
         # auth_type remembered from the connect test: the login goes with the first
         # request instead of after a 401.
-        self.client = DAVClient(
+        self.client = DAVClient(  # type: ignore[operator]  # caldav types it as a lazy object
             url=self.url, username=username or None, password=password or None,
             auth_type=auth_type or None, timeout=settings.CONNECTOR_HTTP_TIMEOUT_S,
             enable_rfc6764=False,
