@@ -9,8 +9,13 @@ occurrence keeps its row, so a chip in an old answer still opens it).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary
+from django.contrib.postgres.indexes import GistIndex
 from django.db import models
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
 
@@ -125,9 +130,32 @@ class CalendarResource(models.Model):
         return self.href
 
 
+class TsTzRange(models.Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+def event_span() -> TsTzRange:
+    """An event's time as a closed range: [start, end], so a zero-length event (a
+    reminder) is a point, not an empty range that overlaps nothing. The GiST index
+    event_owner_span is built on this very expression."""
+    return TsTzRange("start", "end", RangeBoundary(inclusive_lower=True, inclusive_upper=True))
+
+
 class EventQuerySet(models.QuerySet):
     def owned_by(self, user) -> EventQuerySet:
         return self.filter(owner=user)
+
+    def overlapping(self, start: datetime, end: datetime) -> EventQuerySet:
+        """Events overlapping [start, end). The range test finds them through the GiST
+        index (a B-tree on start or end alone reads every event on one side of the
+        window); the plain comparisons then decide the boundaries exactly."""
+        window = DateTimeTZRange(start, end, bounds="[]")
+        return (
+            self.alias(span=event_span())
+            .filter(span__overlap=window)
+            .filter(start__lt=end, end__gt=start)
+        )
 
     def visible(self) -> EventQuerySet:
         """Events of included, present calendars of connections that are not paused."""
@@ -177,6 +205,8 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["owner", "start"], name="event_owner_start"),
             models.Index(fields=["owner", "end"], name="event_owner_end"),
+            # Window reads (EventQuerySet.overlapping); owner through btree_gist.
+            GistIndex(models.F("owner"), event_span(), name="event_owner_span"),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,14 +24,9 @@ from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape
 
 from connectors.bench.ics import vcalendar, vevent
+from inference.local_server import free_port
 
 START_TIMEOUT_S = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -114,7 +108,7 @@ def radicale_server(
     """Run Radicale on 127.0.0.1 with its storage under `folder`; stopped on exit."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     htpasswd = folder / "users"
     config_path = folder / "radicale.conf"
     config_path.write_text(_config(folder, port, htpasswd))

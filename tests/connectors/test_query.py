@@ -37,13 +37,15 @@ def test_window_overlap_owner_and_visibility(owner, outsider):
     event_add(personal, "Holiday", date(2026, 12, 3))
     event_add(personal, "Ends at the start", at(2, 22), at(3, 0))  # end exclusive
     event_add(personal, "Next day", at(4, 0))
+    event_add(personal, "Reminder", at(3, 12), at(3, 12))  # no duration: still a moment
+    event_add(personal, "Whole week", at(1, 8), at(8, 8))  # spans the window
     event_add(hidden, "In a hidden calendar", at(3, 9))
     event_add(gone, "In a vanished calendar", at(3, 9))
     event_add(calendar_create(outsider), "Mallory's", at(3, 9))
 
     found = events_in_window(user=owner, start=at(3, 0), end=at(4, 0))
 
-    assert titles(found) == ["Starts before", "Holiday", "Inside"]
+    assert titles(found) == ["Whole week", "Starts before", "Holiday", "Inside", "Reminder"]
     assert events_in_window(user=outsider, start=at(3, 0), end=at(4, 0))[0].title == "Mallory's"
 
 
