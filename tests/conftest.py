@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 from django.conf import settings as django_settings
 
+from connectors import hooks
 from inference.local_server import free_port
 from scripted_backend import ScriptedBackend
 from tests.factories import user_create
@@ -90,3 +91,12 @@ def asgi_server(transactional_db):
 
     with serve_asgi(application) as url:
         yield url
+
+
+@pytest.fixture
+def syncs():
+    """Record the connector syncs started (in place of the background home's enqueue)."""
+    started, previous = [], hooks._enqueue
+    hooks.sync_enqueue_register(lambda *, connection: started.append(connection.pk))
+    yield started
+    hooks._enqueue = previous

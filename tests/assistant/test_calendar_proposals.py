@@ -13,7 +13,6 @@ from django.urls import reverse
 from assistant.account_models import AccountSettings, EventProposal
 from assistant.models import Conversation, Message
 from assistant.services.conversations import message_continue
-from connectors import hooks
 from connectors.base import PermanentError, TransientError
 from tests.assistant.sse import stream_frames
 from tests.assistant.test_memory_in_chat import ask, system_prompt
@@ -30,15 +29,6 @@ ASK = "Put lunch with Ana on Friday at 1 in my calendar"
 def kind():
     with scripted_kinds() as scripted:
         yield scripted
-
-
-@pytest.fixture
-def syncs():
-    """Record the syncs a confirm starts (in place of the background home's enqueue)."""
-    started, previous = [], hooks._enqueue
-    hooks.sync_enqueue_register(lambda *, connection: started.append(connection.pk))
-    yield started
-    hooks._enqueue = previous
 
 
 @pytest.fixture

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from django.db import connection as db_connection
+from django.db import transaction
+
+from assistant.background.syncs import connection_sync_run
+from connectors import hooks
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium flags for a closed network and a root user (see the machine notes).
@@ -48,3 +54,31 @@ def sign_in(page, server: str, username: str, *, path: str = "/") -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+@pytest.fixture
+def syncs_in_threads():
+    """Each queued connector sync runs after commit in its own thread, through the service
+    a worker runs (the Celery path has its own tests in tests/connectors/)."""
+    threads: list[threading.Thread] = []
+
+    def run(connection_id: int) -> None:
+        try:
+            connection_sync_run(connection_id=connection_id)
+        finally:
+            db_connection.close()
+
+    def enqueue(*, connection) -> None:
+        def start() -> None:
+            thread = threading.Thread(target=run, args=(connection.pk,), daemon=True)
+            threads.append(thread)
+            thread.start()
+
+        transaction.on_commit(start)
+
+    previous = hooks._enqueue
+    hooks.sync_enqueue_register(enqueue)
+    yield threads
+    for thread in threads:
+        thread.join(30)
+    hooks._enqueue = previous

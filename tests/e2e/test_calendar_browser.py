@@ -11,7 +11,6 @@ import pytest
 from django.utils import timezone
 
 from assistant.account_models import AccountSettings
-from connectors import hooks
 from scripted_backend import ScriptedBackend
 from tests.calendar_factories import calendar_create, event_add
 from tests.conftest import point_profiles_at
@@ -58,14 +57,6 @@ def calendar_backend(settings):
 def kind():
     with scripted_kinds() as scripted:
         yield scripted
-
-
-@pytest.fixture
-def syncs():
-    started, previous = [], hooks._enqueue
-    hooks.sync_enqueue_register(lambda *, connection: started.append(connection.pk))
-    yield started
-    hooks._enqueue = previous
 
 
 def ask(page, text: str, count: int) -> None:

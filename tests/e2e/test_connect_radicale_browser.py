@@ -7,18 +7,13 @@ thread: the Celery path itself is tested in tests/connectors/test_sync_backgroun
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection as db_connection
-from django.db import transaction
 from django.utils import timezone
 
 from assistant.account_models import AccountSettings
-from assistant.background.syncs import connection_sync_run
-from connectors import hooks
 from connectors.bench.ics import vcalendar, vevent
 from connectors.bench.radicale import RadicaleAccount, radicale_server
 from scripted_backend import ScriptedBackend
@@ -68,33 +63,6 @@ def echo_backend(settings):
     with ScriptedBackend(responder=reply) as server:
         point_profiles_at(settings, server.base_url)
         yield server
-
-
-@pytest.fixture
-def syncs_in_threads():
-    """Each queued sync runs after commit in its own thread, as a worker would run it."""
-    threads: list[threading.Thread] = []
-
-    def run(connection_id: int) -> None:
-        try:
-            connection_sync_run(connection_id=connection_id)
-        finally:
-            db_connection.close()
-
-    def enqueue(*, connection) -> None:
-        def start() -> None:
-            thread = threading.Thread(target=run, args=(connection.pk,), daemon=True)
-            threads.append(thread)
-            thread.start()
-
-        transaction.on_commit(start)
-
-    previous = hooks._enqueue
-    hooks.sync_enqueue_register(enqueue)
-    yield threads
-    for thread in threads:
-        thread.join(30)
-    hooks._enqueue = previous
 
 
 def test_connect_radicale_sync_and_ask_about_tomorrow(

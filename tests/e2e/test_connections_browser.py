@@ -4,14 +4,8 @@ and the list afterwards. Screenshots go to the data dir's screenshots/ folder.""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection as db_connection
-from django.db import transaction
 
-from assistant.background.syncs import connection_sync_run
-from connectors import hooks
 from tests.connectors.scripted_kind import ics, scripted_kind_fixture  # noqa: F401
 from tests.e2e.conftest import sign_in
 from tests.factories import user_create
@@ -19,33 +13,6 @@ from tests.factories import user_create
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 SECRET = "hunter2-but-longer"
-
-
-@pytest.fixture
-def syncs_in_threads():
-    """Each queued sync runs after commit in its own thread, as a worker would run it."""
-    threads: list[threading.Thread] = []
-
-    def run(connection_id: int) -> None:
-        try:
-            connection_sync_run(connection_id=connection_id)
-        finally:
-            db_connection.close()
-
-    def enqueue(*, connection) -> None:
-        def start() -> None:
-            thread = threading.Thread(target=run, args=(connection.pk,), daemon=True)
-            threads.append(thread)
-            thread.start()
-
-        transaction.on_commit(start)
-
-    previous = hooks._enqueue
-    hooks.sync_enqueue_register(enqueue)
-    yield threads
-    for thread in threads:
-        thread.join(30)
-    hooks._enqueue = previous
 
 
 @pytest.fixture
