@@ -1,42 +1,72 @@
-"""The few Google Calendar API calls this kind makes, as plain authorized HTTP requests
-to GOOGLE_CALENDAR_API_ROOT (no discovery document to fetch): calendarList.list,
-events.list (incremental with sync tokens) and events.insert, with errors sorted into
-permanent and transient."""
+"""The few Google Calendar API calls this kind makes, through google-api-python-client:
+calendarList.list, events.list (incremental with sync tokens) and events.insert.
+
+The client is built from the discovery document bundled with the library (nothing is
+fetched) and sent to GOOGLE_CALENDAR_API_ROOT. Its httplib2 transport carries the
+connection's timeout and google-auth Credentials, which refresh an expired token before a
+call and once more on a 401; a refreshed token goes back into the Session's secrets.
+Errors are sorted into permanent and transient.
+"""
 
 from __future__ import annotations
 
+import http.client
+import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
-import requests
+import httplib2
 from django.conf import settings
+from google.auth.exceptions import RefreshError, TransportError
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
 
 from connectors.base import PermanentError, Session, TransientError
-from connectors.google_calendar.oauth import RECONNECT_HINT, access_token, token_refresh
+from connectors.google_calendar.oauth import (
+    RECONNECT_HINT,
+    credentials_build,
+    credentials_secrets,
+    refresh_failure,
+)
 
 PAGE_SIZE = 2500  # events.list's largest page
+CALENDAR_LIST_PAGE_SIZE = 250  # calendarList.list's largest page
+# What a request that never got an answer raises, through httplib2 or google-auth.
+UNREACHABLE = (OSError, httplib2.HttpLib2Error, http.client.HTTPException, TransportError)
 
 
 class SyncTokenExpired(Exception):
     """410 Gone: the sync token is no longer valid, a full sync is required."""
 
 
-def _reason(response: requests.Response) -> tuple[str, str]:
+class _CountingHttp(AuthorizedHttp):
+    """Counts API requests, a retry after a refresh included (a token refresh goes
+    through the wrapped http, uncounted)."""
+
+    requests = 0
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        self.requests += 1
+        return super().request(*args, **kwargs)
+
+
+def _reason(error: HttpError) -> tuple[str, str]:
     """Google's error message and first reason ("rateLimitExceeded", ...), if any."""
+    content = error.content.decode("utf-8", "replace") if error.content else ""
     try:
-        error = response.json().get("error", {})
-    except ValueError:
-        return response.text[:200], ""
-    if not isinstance(error, dict):
-        return str(error), ""
-    reasons = [e.get("reason", "") for e in error.get("errors", []) if isinstance(e, dict)]
-    return str(error.get("message", "")), (reasons[0] if reasons else "")
+        body = json.loads(content).get("error", {})
+    except (ValueError, AttributeError):
+        return content[:200], ""
+    if not isinstance(body, dict):
+        return str(body), ""
+    reasons = [e.get("reason", "") for e in body.get("errors", []) if isinstance(e, dict)]
+    return str(body.get("message", "")), (reasons[0] if reasons else "")
 
 
-def _error(response: requests.Response, what: str) -> Exception:
-    status = response.status_code
-    message, reason = _reason(response)
+def _error(error: HttpError, what: str) -> Exception:
+    status = int(error.resp.status)
+    message, reason = _reason(error)
     said = f" Google said: {message}" if message else ""
     if status == 410:
         return SyncTokenExpired(message)
@@ -72,61 +102,73 @@ class CalendarApi:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.http = requests.Session()
-        self.requests = 0
+        self.credentials = credentials_build(session)
+        # One refresh on a 401 (revoked early, or the clock is off), then the 401 stands.
+        self.http = _CountingHttp(
+            self.credentials,
+            http=httplib2.Http(timeout=settings.CONNECTOR_HTTP_TIMEOUT_S),
+            max_refresh_attempts=1,
+        )
+        self.service = build(
+            "calendar", "v3", http=self.http, static_discovery=True, cache_discovery=False,
+            client_options={"api_endpoint": self._endpoint()},
+        )  # fmt: skip
+
+    @staticmethod
+    def _endpoint() -> str:
+        # api_endpoint replaces the discovery document's rootUrl + servicePath whole
+        return settings.GOOGLE_CALENDAR_API_ROOT.rstrip("/") + "/calendar/v3/"
+
+    @property
+    def requests(self) -> int:
+        return int(self.http.requests)
 
     def close(self) -> None:
-        self.http.close()
+        self.service.close()
 
-    def _call(self, method: str, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
-        url = settings.GOOGLE_CALENDAR_API_ROOT.rstrip("/") + "/calendar/v3/" + path
-        token = access_token(self.session)
-        for attempt in range(2):
-            self.requests += 1
-            try:
-                response = self.http.request(
-                    method, url, headers={"Authorization": f"Bearer {token}"},
-                    timeout=settings.CONNECTOR_HTTP_TIMEOUT_S, **kwargs,
-                )  # fmt: skip
-            except requests.exceptions.RequestException as error:
-                raise TransientError(f"Google Calendar could not be reached ({error}).") from error
-            if response.status_code == 401 and attempt == 0:
-                token = token_refresh(self.session)  # revoked early, or the clock is off
-                continue
-            if response.status_code >= 400:
-                raise _error(response, what)
-            try:
-                return response.json()
-            except ValueError as error:
-                raise TransientError(f"Google sent a reply that is not JSON ({what}).") from error
-        raise AssertionError("unreachable")
+    def _execute(self, request: Any, what: str) -> dict[str, Any]:
+        try:
+            return dict(request.execute())
+        except HttpError as error:
+            raise _error(error, what) from error
+        except RefreshError as error:
+            raise refresh_failure(error) from error
+        except UNREACHABLE as error:
+            raise TransientError(f"Google Calendar could not be reached ({error}).") from error
+        except ValueError as error:
+            raise TransientError(f"Google sent a reply that is not JSON ({what}).") from error
+        finally:
+            self._token_keep()
+
+    def _token_keep(self) -> None:
+        """Record a token google-auth refreshed during the call (saved even on failure)."""
+        if self.credentials.token and self.credentials.token != self.session.secrets.get("token"):
+            self.session.secrets_update(**credentials_secrets(self.credentials))
 
     def calendar_list(self) -> list[dict[str, Any]]:
+        resource = self.service.calendarList()
+        request = resource.list(maxResults=CALENDAR_LIST_PAGE_SIZE)
         items: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"maxResults": 250}
-        while True:
-            page = self._call("GET", "users/me/calendarList", "listing your calendars",
-                              params=params)  # fmt: skip
+        while request is not None:
+            page = self._execute(request, "listing your calendars")
             items.extend(page.get("items", []))
-            if not page.get("nextPageToken"):
-                return items
-            params["pageToken"] = page["nextPageToken"]
+            request = resource.list_next(request, page)
+        return items
 
     def events_pages(self, calendar_id: str, *, sync_token: str = "") -> Iterator[dict[str, Any]]:
         """Every page of events.list: changes since `sync_token`, or everything. The last
         page carries nextSyncToken. SyncTokenExpired when Google wants a full sync."""
-        params: dict[str, Any] = {"maxResults": PAGE_SIZE, "singleEvents": "false",
-                                  "showDeleted": "true"}  # fmt: skip
+        resource = self.service.events()
+        params: dict[str, Any] = {"maxResults": PAGE_SIZE, "singleEvents": False,
+                                  "showDeleted": True}  # fmt: skip
         if sync_token:
             params["syncToken"] = sync_token
-        path = f"calendars/{quote(calendar_id, safe='')}/events"
-        while True:
-            page = self._call("GET", path, "reading events", params=params)
+        request = resource.list(calendarId=calendar_id, **params)
+        while request is not None:
+            page = self._execute(request, "reading events")
             yield page
-            if not page.get("nextPageToken"):
-                return
-            params["pageToken"] = page["nextPageToken"]
+            request = resource.list_next(request, page)
 
     def event_insert(self, calendar_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        path = f"calendars/{quote(calendar_id, safe='')}/events"
-        return self._call("POST", path, "adding the event", json=body)
+        request = self.service.events().insert(calendarId=calendar_id, body=body)
+        return self._execute(request, "adding the event")

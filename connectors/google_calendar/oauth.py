@@ -2,20 +2,20 @@
 
 The consent step goes through google_auth_oauthlib's Flow; the state and the PKCE
 code_verifier wait in the user's session until Google redirects back. Access tokens
-last an hour: `access_token` refreshes one that is about to expire and records the new
-one in the Session's secrets (the caller saves them, encrypted).
+last an hour: `credentials_build` turns the Session's secrets into google-auth
+Credentials, which refresh themselves during API calls (api.py records the new token
+with `credentials_secrets`; the caller saves the secrets, encrypted).
 """
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 from django.conf import settings
-from google.auth.exceptions import RefreshError, TransportError
-from google.auth.transport.requests import Request
+from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow  # type: ignore[import-untyped]
 
@@ -88,11 +88,12 @@ def code_exchange(*, redirect_uri: str, code: str, kept: dict[str, str]) -> dict
             "Google did not grant access to your calendars.",
             hint="Start again and allow this server to see your calendars.",
         )
-    return _secrets(credentials) | {"scopes": granted}
+    return credentials_secrets(credentials) | {"scopes": granted}
 
 
-def _secrets(credentials: Credentials) -> dict[str, Any]:
-    expiry = credentials.expiry
+def credentials_secrets(credentials: Credentials) -> dict[str, Any]:
+    """What the Session keeps of `credentials` (the caller saves it, encrypted)."""
+    expiry = credentials.expiry  # naive UTC, as google-auth keeps it
     return {
         "token": credentials.token,
         "refresh_token": credentials.refresh_token,
@@ -100,54 +101,39 @@ def _secrets(credentials: Credentials) -> dict[str, Any]:
     }
 
 
-def _expired(secrets: dict[str, Any]) -> bool:
-    if not secrets.get("token") or not secrets.get("expiry"):
-        return True
-    expiry = datetime.fromisoformat(secrets["expiry"])
-    return expiry - timedelta(seconds=60) <= datetime.now(UTC)
-
-
-def token_refresh(session: Session) -> str:
-    """A new access token from the refresh token, kept in `session`."""
+def credentials_build(session: Session) -> Credentials:
+    """Credentials from the Session's secrets. A token without a known expiry is left
+    out, so google-auth refreshes it before the first call instead of trusting it."""
     secrets = session.secrets
-    credentials = Credentials(
-        token=None,
+    expiry = None
+    if secrets.get("token") and secrets.get("expiry"):
+        expiry = datetime.fromisoformat(secrets["expiry"]).astimezone(UTC).replace(tzinfo=None)
+    return Credentials(
+        token=secrets["token"] if expiry else None,
+        expiry=expiry,
         refresh_token=secrets.get("refresh_token"),
         token_uri=settings.GOOGLE_OAUTH_TOKEN_URI,
         client_id=settings.GOOGLE_OAUTH_CLIENT_ID,
         client_secret=settings.GOOGLE_OAUTH_CLIENT_SECRET,
     )
-    http = requests.Session()
-    try:
-        credentials.refresh(Request(http))
-    except RefreshError as error:
-        details = error.args[1] if len(error.args) > 1 else {}
-        code = details.get("error", "") if isinstance(details, dict) else ""
-        if code == "invalid_grant" or "invalid_grant" in str(error):
-            raise PermanentError(
-                "Google access was revoked (or expired), so this calendar cannot sync.",
-                hint=RECONNECT_HINT,
-                status=400,
-            ) from error
-        if code in ("invalid_client", "unauthorized_client"):
-            raise PermanentError(
-                f"Google refused this server's OAuth client ({code}).",
-                hint="Check GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET.",
-            ) from error
-        raise TransientError(f"Google could not refresh the access ({error}).") from error
-    except TransportError as error:
-        raise TransientError(f"Google could not be reached ({error}).") from error
-    finally:
-        http.close()
-    session.secrets_update(**_secrets(credentials))
-    return str(credentials.token)
 
 
-def access_token(session: Session) -> str:
-    """A valid access token: the stored one, or a fresh one when it is about to expire."""
-    if _expired(session.secrets):
-        return token_refresh(session)
-    return str(session.secrets["token"])
+def refresh_failure(error: RefreshError) -> PermanentError | TransientError:
+    """What a failed refresh means for the connection: revoked, misconfigured, or later."""
+    details = error.args[1] if len(error.args) > 1 else {}
+    code = details.get("error", "") if isinstance(details, dict) else ""
+    if code == "invalid_grant" or "invalid_grant" in str(error):
+        return PermanentError(
+            "Google access was revoked (or expired), so this calendar cannot sync.",
+            hint=RECONNECT_HINT,
+            status=400,
+        )
+    if code in ("invalid_client", "unauthorized_client"):
+        return PermanentError(
+            f"Google refused this server's OAuth client ({code}).",
+            hint="Check GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET.",
+        )
+    return TransientError(f"Google could not refresh the access ({error}).")
 
 
 def token_revoke(session: Session) -> None:
