@@ -102,3 +102,21 @@ def test_an_object_without_a_uid_is_reported_and_the_rest_kept(source):
     assert list(Event.objects.values_list("uid", flat=True)) == ["a"]
     source.refresh_from_db()
     assert source.problems == report.problems
+
+
+def test_an_objects_uid_is_read_from_its_event_not_its_alarm_even_when_folded(source):
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:X\r\nBEGIN:STANDARD\r\n"
+        "DTSTART:19700101T000000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0000\r\nEND:STANDARD\r\n"
+        "END:VTIMEZONE\r\nBEGIN:VEVENT\r\nBEGIN:VALARM\r\nUID:alarm-uid\r\nACTION:DISPLAY\r\n"
+        "TRIGGER:-PT5M\r\nEND:VALARM\r\n"
+        "UID:a-very-long-uid-that-a-server-\r\n folded@example.org\r\n"
+        "DTSTAMP:20260101T000000Z\r\nDTSTART:20261203T100000Z\r\nDTEND:20261203T110000Z\r\n"
+        "SUMMARY:Folded\r\nRRULE:FREQ=DAILY;COUNT=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    _apply(source, SyncResult(state={}, changed=[Resource(href="/f.ics", ics=ics)], complete=True))
+
+    stored = CalendarResource.objects.get(source=source)
+    assert stored.uid == "a-very-long-uid-that-a-server-folded@example.org"
+    assert stored.recurring
+    assert Event.objects.filter(source=source, uid=stored.uid).count() == 2
