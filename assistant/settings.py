@@ -390,13 +390,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(min(60, CHAT_STREAM_STALE_S)),
         "options": {"expires": float(min(60, CHAT_STREAM_STALE_S))},
     },
-    # Connector syncs: each connection is due every CONNECTOR_SYNC_INTERVAL_MINUTES.
-    "sync-connections": {
+    "sync-connections": {  # each connection is due every CONNECTOR_SYNC_INTERVAL_MINUTES
         "task": "assistant.tasks.connections_sweep",
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
 }
-
 # Connectors (calendars): encryption keys, sync schedule, Google OAuth.
 from assistant.settings_connectors import *  # noqa: E402, F403
