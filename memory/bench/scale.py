@@ -3,9 +3,11 @@
 Embedding a million memories on a small CPU takes hours, so only a pool of distinct
 generated sentences is embedded for real; the bulk fill reuses and composes their
 vectors (a sentence alone, or two sentences joined with their vectors summed, plus a
-little noise so that no two rows share a vector) and writes them with COPY. Insert
-throughput through the product path (memory_bulk_create, embedding included) is
-measured separately on a sample of fresh sentences.
+little noise so that no two rows share a vector) and writes them with COPY, before the
+HNSW index exists when that is safe (memory/bench/bulk_index.py). Insert throughput
+through the product path (memory_bulk_create, embedding included) is measured
+separately on a sample of fresh sentences, against the raw encode rate of the same
+sentences.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from memory.bench import synthetic
+from memory.bench.bulk_index import DeferredIndex, rows_removed_by_filter
 from memory.bench.stats import percentile
 from memory.embedding import configured_model_name, embed_texts
 from memory.models import Actor, MemoryItem, MemoryRevision, Source
@@ -130,6 +133,7 @@ def run(
 ) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     user_ids: list[int] = []
+    deferred = DeferredIndex([])
     result: dict[str, Any] = {"dataset": "synthetic", "users": users, "per_user": per_user}
     try:
         texts = synthetic.sentences(pool, seed=seed)
@@ -149,6 +153,9 @@ def run(
 
         fresh = synthetic.sentences(sample, seed=seed + 1000)
         started = time.perf_counter()
+        embed_texts([text for _, text in fresh])  # the raw encode rate, model warm
+        encode_per_s = len(fresh) / (time.perf_counter() - started)
+        started = time.perf_counter()
         memory_bulk_create(
             owner=owners[0],
             items=[{"text": t, "kind": k, "source": Source.BENCHMARK} for k, t in fresh],
@@ -156,7 +163,19 @@ def run(
         )
         seconds = time.perf_counter() - started
         result["insert_per_s"] = round(len(fresh) / seconds, 1)
-        progress(f"memory_bulk_create: {len(fresh) / seconds:.0f} items/s, embedding included")
+        result["encode_per_s"] = round(encode_per_s, 1)
+        result["insert_share_of_encode"] = round(len(fresh) / seconds / encode_per_s, 3)
+        progress(
+            f"memory_bulk_create: {len(fresh) / seconds:.0f} items/s, embedding included "
+            f"({result['insert_share_of_encode']:.2f} of the raw encode rate, "
+            f"{encode_per_s:.0f}/s)"
+        )
+
+        deferred = DeferredIndex(user_ids, report=result.setdefault("hnsw_build", {}))
+        deferred.drop_if_safe()
+        progress(
+            f"HNSW index dropped for the fill: {deferred.dropped} ({deferred.report['reason']})"
+        )
 
         started = time.perf_counter()
         filled = 0
@@ -172,6 +191,10 @@ def run(
                 rate = filled / (time.perf_counter() - started)
                 progress(f"user {index + 1}/{users}: {done}/{remaining} rows ({rate:.0f} rows/s)")
         fill_s = time.perf_counter() - started
+        if deferred.dropped:
+            progress(f"building the HNSW index over {filled:,} rows")
+            deferred.build()
+            progress(f"HNSW index built in {deferred.report['build_seconds']:.0f} s")
         result["bulk_fill"] = {
             "rows": filled,
             "seconds": round(fill_s, 3),
@@ -220,10 +243,17 @@ def run(
         }
         result["explain"] = _explain(owners[0], asked[0])
         result["explain_query"] = asked[0]
+        removed = rows_removed_by_filter(result["explain"]["vector"])
+        result["vector_rows_removed_by_filter"] = removed
         return result
     finally:
-        progress("cleaning up the benchmark users")
-        _cleanup(user_ids)
+        try:
+            progress("cleaning up the benchmark users")
+            _cleanup(user_ids)
+        finally:
+            if deferred.dropped:  # a failure or Ctrl-C before the build: on the emptied table
+                progress("recreating the HNSW index")
+                deferred.build()
 
 
 def print_report(console: Console, result: dict[str, Any]) -> None:
@@ -235,7 +265,15 @@ def print_report(console: Console, result: dict[str, Any]) -> None:
     table.add_row("insert, memory_bulk_create (embedding incl.)", f"{result['insert_per_s']}/s")
     table.add_row("pool embedding", f"{result['pool']['embed_per_s']}/s")
     fill = result["bulk_fill"]
+    table.add_row("raw encode, same sentences", f"{result['encode_per_s']}/s")
+    table.add_row("insert share of the encode rate", f"{result['insert_share_of_encode']:.2f}")
     table.add_row("bulk fill (COPY, reused vectors)", f"{fill['rows_per_s']}/s")
+    build = result["hnsw_build"]
+    if "build_seconds" in build:
+        built = f"{build['build_seconds']:.1f} s, {build['size']}"
+        table.add_row("HNSW build after the fill", built)
+    else:
+        table.add_row("HNSW build after the fill", "not dropped: " + build["reason"])
     latency = result["latency_ms"]
     table.add_row("memory_search p50", f"{latency['p50']} ms")
     table.add_row("memory_search p95", f"{latency['p95']} ms")
@@ -243,6 +281,7 @@ def print_report(console: Console, result: dict[str, Any]) -> None:
     table.add_row(
         "shared_buffers / HNSW index", f"{postgres['shared_buffers']} / {postgres['hnsw_index']}"
     )
+    table.add_row("vector rows removed by the filter", str(result["vector_rows_removed_by_filter"]))
     console.print(table)
     console.print(
         f"Only {result['pool']['sentences']} distinct sentences were embedded for real; "

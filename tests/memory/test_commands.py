@@ -7,7 +7,9 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 
+from memory.bench.bulk_index import index_definition
 from memory.models import MemoryItem
 from memory.services import memory_bulk_create, memory_forget_permanently
 
@@ -119,5 +121,53 @@ def test_bench_scale_runs_small_and_cleans_up(tmp_path):
     assert result["table_rows"] == 120 and result["insert_per_s"] > 0
     assert result["latency_ms"]["queries"] == 5
     assert "vector" in result["explain"] and "text" in result["explain"]
+    assert result["insert_share_of_encode"] > 0 and result["encode_per_s"] > 0
+    build = result["hnsw_build"]
+    assert build["filled_before_index"] is True and build["build_seconds"] >= 0
+    assert build["size"] and build["maintenance_work_mem"]
+    assert "vector_rows_removed_by_filter" in result
     assert not get_user_model().objects.filter(username__startswith="bench-").exists()
     assert not MemoryItem.objects.exists()
+    assert _hnsw_definition() == HNSW_DEFINITION
+
+
+HNSW_DEFINITION = (
+    "CREATE INDEX memory_embedding_hnsw ON public.memory_memoryitem "
+    "USING hnsw (embedding vector_cosine_ops) WITH (m='16', ef_construction='64')"
+)
+
+
+def _hnsw_definition():
+    with connection.cursor() as cursor:
+        return index_definition(cursor)
+
+
+def test_bench_scale_keeps_the_index_when_others_have_memories(tmp_path, owner):
+    """A shared database: the fill runs with the index in place, and says why."""
+    (mine,) = memory_bulk_create(owner=owner, items=[{"text": "I keep bees."}], actor="user")
+    out = tmp_path / "scale.json"
+    call_command(
+        "bench_memory", "scale", "--per-user", "20", "--users", "1", "--pool", "10",
+        "--sample", "5", "--queries", "2", "--json", str(out),
+    )  # fmt: skip
+    build = json.loads(out.read_text())["hnsw_build"]
+    assert build["filled_before_index"] is False and "other users" in build["reason"]
+    assert "build_seconds" not in build
+    assert list(MemoryItem.objects.values_list("pk", flat=True)) == [mine.pk]
+    assert _hnsw_definition() == HNSW_DEFINITION
+
+
+def test_bench_scale_recreates_the_index_after_a_failed_fill(tmp_path, monkeypatch):
+    from memory.bench import scale
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scale, "_copy", broken)
+    with pytest.raises(KeyboardInterrupt):
+        call_command(
+            "bench_memory", "scale", "--per-user", "20", "--users", "1", "--pool", "10",
+            "--sample", "5", "--queries", "2",
+        )  # fmt: skip
+    assert not MemoryItem.objects.exists()
+    assert _hnsw_definition() == HNSW_DEFINITION
