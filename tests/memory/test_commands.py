@@ -122,6 +122,7 @@ def test_bench_scale_runs_small_and_cleans_up(tmp_path):
     assert result["latency_ms"]["queries"] == 5
     assert "vector" in result["explain"] and "text" in result["explain"]
     assert result["insert_share_of_encode"] > 0 and result["encode_per_s"] > 0
+    assert result["insert_at_scale"]["insert_share_of_encode"] > 0
     build = result["hnsw_build"]
     assert build["filled_before_index"] is True and build["build_seconds"] >= 0
     assert build["size"] and build["maintenance_work_mem"]
