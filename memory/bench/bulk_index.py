@@ -115,3 +115,19 @@ class DeferredIndex:
                 "parallel_maintenance_workers": workers,
             }
         )
+
+    def reset(self) -> None:
+        """After the cleanup, on a dedicated database: an empty graph again.
+
+        Deleted rows stay in the HNSW graph until a vacuum repairs it, which takes long at
+        1M rows, and meanwhile every insert (the next run's too) walks them: the next
+        run's first insert sample fell from 0.87 to 0.35 of the encode rate. Rebuilding an
+        empty index is instant.
+        """
+        if not self.report.get("filled_before_index"):
+            return
+        kept = dict(self.report)  # this run's figures, not the reset's
+        self.drop_if_safe()  # checks again that no one else's rows are there
+        self.build()
+        self.report.clear()
+        self.report.update(kept)

@@ -264,6 +264,7 @@ def run(
             if deferred.dropped:  # a failure or Ctrl-C before the build: on the emptied table
                 progress("recreating the HNSW index")
                 deferred.build()
+        deferred.reset()
 
 
 def print_report(console: Console, result: dict[str, Any]) -> None:
