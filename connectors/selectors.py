@@ -43,6 +43,11 @@ def connection_sources(*, connection: Connection) -> QuerySet[Source]:
     )
 
 
+def plural(count: int, word: str) -> str:
+    """ "1 calendar", "2,000 events"."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class ConnectionCounts:
     sources: int
@@ -50,9 +55,6 @@ class ConnectionCounts:
     events: int
 
     def words(self) -> str:
-        def plural(count: int, word: str) -> str:
-            return f"{count:,} {word}{'' if count == 1 else 's'}"
-
         return (
             f"{plural(self.sources, 'calendar')}, {plural(self.events, 'event')} "
             f"({plural(self.resources, 'calendar object')})"

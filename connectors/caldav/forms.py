@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from connectors.base import ConnectorError
-from connectors.net import url_check
+from connectors.forms import address_clean
 
 
 class CalDavForm(forms.Form):
@@ -26,9 +25,4 @@ class CalDavForm(forms.Form):
     )
 
     def clean_url(self) -> str:
-        try:
-            return url_check(self.cleaned_data["url"])
-        except ConnectorError as error:
-            raise forms.ValidationError(
-                f"{error.message} {error.hint}".strip(), code="url"
-            ) from error
+        return address_clean(self.cleaned_data["url"])

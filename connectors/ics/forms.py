@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from connectors.base import ConnectorError
-from connectors.net import url_check
+from connectors.forms import address_clean
 
 
 def webcal_to_https(url: str) -> str:
@@ -34,10 +33,4 @@ class IcsForm(forms.Form):
     )
 
     def clean_url(self) -> str:
-        url = webcal_to_https(self.cleaned_data["url"])
-        try:
-            return url_check(url)
-        except ConnectorError as error:
-            raise forms.ValidationError(
-                f"{error.message} {error.hint}".strip(), code="url"
-            ) from error
+        return address_clean(webcal_to_https(self.cleaned_data["url"]))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from connectors.models import CalendarResource, Connection, Event, Source
 from connectors.registry import kinds
+from connectors.selectors import plural
 from connectors.services.connections import connection_delete
 from connectors.services.sync import connection_session
 
@@ -23,9 +24,6 @@ class Disconnected:
     revoke_problem: str = ""  # the server could not be told (the rows went anyway)
 
     def summary(self) -> str:
-        def plural(count: int, word: str) -> str:
-            return f"{count:,} {word}{'' if count == 1 else 's'}"
-
         return (
             f"Disconnected {self.label}: removed {plural(self.sources, 'calendar')} and "
             f"{plural(self.events, 'event')}."

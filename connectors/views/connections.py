@@ -108,6 +108,22 @@ def _form_for(kind: ConnectorKind, data=None, initial=None):
     return form_class(data=data, initial=initial) if form_class is not None else None
 
 
+def _connect_attempt(request: HttpRequest, kind: ConnectorKind, form) -> tuple[Any, Any]:
+    """The "test connection" step of a posted, valid form: (what connected, None), or
+    (None, the failure in words), or (None, None) when there is nothing to try yet."""
+    if request.method != "POST" or form is None or not form.is_valid():
+        return None, None
+    try:
+        return kind.connect(form.cleaned_data), None
+    except ConnectorError as failure:
+        return None, error_words(failure)
+
+
+def _form_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    status = 400 if request.method == "POST" else 200
+    return render(request, "connectors/add.html", context, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def add(request: HttpRequest, kind: str) -> HttpResponse:
@@ -118,22 +134,14 @@ def add(request: HttpRequest, kind: str) -> HttpResponse:
         if start:
             return redirect(start)
     form = None if problem else _form_for(connector, data=request.POST or None)
-    error = None
-    if request.method == "POST" and form is not None and form.is_valid():
-        try:
-            connected = connector.connect(form.cleaned_data)
-        except ConnectorError as failure:
-            error = error_words(failure)
-        else:
-            connection = connection_create(owner=request.user, kind=kind, connected=connected)
-            sync_enqueue(connection=connection)
-            messages.success(request, f"Connected {connection.label}: the first sync has started.")
-            return redirect("connectors:detail", pk=connection.pk)
-    return render(
-        request,
-        "connectors/add.html",
-        {"kind": connector, "form": form, "error": error, "problem": problem},
-        status=400 if request.method == "POST" else 200,
+    connected, error = _connect_attempt(request, connector, form)
+    if connected is not None:
+        connection = connection_create(owner=request.user, kind=kind, connected=connected)
+        sync_enqueue(connection=connection)
+        messages.success(request, f"Connected {connection.label}: the first sync has started.")
+        return redirect("connectors:detail", pk=connection.pk)
+    return _form_page(
+        request, {"kind": connector, "form": form, "error": error, "problem": problem}
     )
 
 
@@ -224,25 +232,14 @@ def reconnect(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(f"{start}?reconnect={connection.pk}")
     initial = {key: value for key, value in connection.config.items() if isinstance(value, str)}
     form = None if problem else _form_for(connector, data=request.POST or None, initial=initial)
-    error = None
-    if request.method == "POST" and form is not None and form.is_valid():
-        try:
-            connected = connector.connect(form.cleaned_data)
-        except ConnectorError as failure:
-            error = error_words(failure)
-        else:
-            connection = connection_reconnect(connection=connection, connected=connected)
-            sync_enqueue(connection=connection)
-            messages.success(request, f"Reconnected {connection.label}: syncing again.")
-            return redirect("connectors:detail", pk=connection.pk)
-    context = {"kind": connector, "form": form, "error": error, "problem": problem}
-    context["connection"] = connection
-    return render(
-        request,
-        "connectors/add.html",
-        context,
-        status=400 if request.method == "POST" else 200,
-    )
+    connected, error = _connect_attempt(request, connector, form)
+    if connected is not None:
+        connection = connection_reconnect(connection=connection, connected=connected)
+        sync_enqueue(connection=connection)
+        messages.success(request, f"Reconnected {connection.label}: syncing again.")
+        return redirect("connectors:detail", pk=connection.pk)
+    return _form_page(request, {"kind": connector, "form": form, "error": error,
+                                "problem": problem, "connection": connection})  # fmt: skip
 
 
 @login_required
