@@ -100,3 +100,9 @@ def test_connect_radicale_sync_and_ask_about_tomorrow(
     chip = page.locator(".chip-event")
     assert chip.count() == 1 and "Dentist appointment" in chip.first.inner_text()
     page.screenshot(path=screenshot_dir / "connect-radicale-answer.png")
+
+    # A phone-width window: the connections page still reads (no sideways scrolling).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{asgi_server}/connections/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=screenshot_dir / "connections-narrow.png", full_page=True)
