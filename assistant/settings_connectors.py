@@ -1,4 +1,4 @@
-"""Connector settings (calendars), read from the environment; star-imported at the end of
+"""Connector settings (calendars, drives), read from the environment; star-imported at the end of
 assistant/settings.py. Listed in README.md and deploy/.env.example."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from assistant.config import env_bool, env_int, env_secret, env_str
+from assistant.config import env_bool, env_float, env_int, env_secret, env_str
 
 _DATA_DIR = Path(env_str("ASSISTANT_DATA_DIR", str(Path(__file__).resolve().parent.parent / "var")))
 _DEBUG = env_bool("DEBUG", False)
@@ -55,6 +55,14 @@ CONNECTOR_SYNC_RETRY_BACKOFF_S = env_int("CONNECTOR_SYNC_RETRY_BACKOFF_S", 30, m
 CONNECTOR_HTTP_TIMEOUT_S = env_int("CONNECTOR_HTTP_TIMEOUT_S", 30, minimum=1)
 # The largest calendar feed or object accepted, in bytes.
 CONNECTOR_MAX_FEED_BYTES = env_int("CONNECTOR_MAX_FEED_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Drives: the largest file read, the most text kept from one (the rest is cut, with a note
+# on the file), how long reading one may take, and how much a docx/odt may unpack to.
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+DOCUMENT_MAX_TEXT_CHARS = env_int("DOCUMENT_MAX_TEXT_CHARS", 2_000_000, minimum=1000)
+DOCUMENT_EXTRACT_TIMEOUT_S = env_float("DOCUMENT_EXTRACT_TIMEOUT_S", 30.0, minimum=1.0)
+DOCUMENT_MAX_UNZIPPED_BYTES = env_int(
+    "DOCUMENT_MAX_UNZIPPED_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024
+)
 # The rolling window recurring events are expanded over, around today.
 CALENDAR_WINDOW_PAST_DAYS = env_int("CALENDAR_WINDOW_PAST_DAYS", 365, minimum=1)
 CALENDAR_WINDOW_FUTURE_DAYS = env_int("CALENDAR_WINDOW_FUTURE_DAYS", 365, minimum=1)
