@@ -138,8 +138,8 @@ def detect_kind(path: Path, *, filename: str, mime_type: str | None = None) -> s
     with path.open("rb") as stream:
         head = stream.read(HEAD_BYTES)
     named = _named_kind(filename, mime_type)
-    if b"%PDF-" in head[:1024]:
-        return PDF
+    if head.startswith(b"%PDF-") or (named == PDF and b"%PDF-" in head[:1024]):
+        return PDF  # readers accept junk before the header; text that mentions it is text
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _zip_kind(path, named)
     if head.startswith(_OLE):
