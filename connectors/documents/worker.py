@@ -83,7 +83,7 @@ def main(argv: list[str]) -> int:
     """argv: [memory cap in MB (0: none), idle seconds before exiting]."""
     memory_mb, idle_s = int(argv[1]), float(argv[2])
     # Only replies go to the real stdout: anything a library prints goes to stderr.
-    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8", errors="replace")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     logging.basicConfig(level=logging.WARNING, format="document worker: %(message)s")

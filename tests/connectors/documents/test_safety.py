@@ -144,6 +144,15 @@ def test_worker_killed_mid_file_gives_corrupt_and_a_fresh_worker(tmp_path, fresh
     assert extract_text(good, filename="good.pdf", limits=LIMITS).text == "Still fine."
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/limits"), reason="Linux /proc only")
+def test_worker_address_space_is_capped(tmp_path, fresh_worker):
+    path = files.write_pdf(tmp_path / "small.pdf", [["Tiny."]])
+    assert isinstance(extract_text(path, filename="small.pdf", limits=LIMITS), Extracted)
+    with open(f"/proc/{runner._worker.process.pid}/limits") as limits:
+        line = next(line for line in limits if line.startswith("Max address space"))
+    assert line.split()[3] == str(runner.MEMORY_MB * 1024 * 1024)
+
+
 def _extract_in_child(path, queue):
     result = extract_text(path, filename="child.pdf", limits=LIMITS)
     queue.put(result.text if isinstance(result, Extracted) else repr(result))
