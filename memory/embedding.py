@@ -13,7 +13,11 @@ from inference.embeddings import Embedder, canonical_model_name
 
 
 def memory_embedder() -> Embedder:
-    return Embedder(settings.EMBEDDING_MODEL, num_threads=settings.EMBEDDING_THREADS or None)
+    return Embedder(
+        settings.EMBEDDING_MODEL,
+        num_threads=settings.EMBEDDING_THREADS or None,
+        query_precision=settings.EMBEDDING_QUERY_PRECISION,
+    )
 
 
 def configured_model_name() -> str:
@@ -40,4 +44,4 @@ def embed_texts(texts: list[str], *, batch_size: int | None = None) -> np.ndarra
 
 def embed_query(text: str) -> np.ndarray:
     embedder = memory_embedder()
-    return _check_width(embedder.encode([text], batch_size=1), embedder)[0]
+    return _check_width(embedder.encode_query(text)[None, :], embedder)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from inference.embeddings import DEFAULT_MODEL_NAME, Embedder, canonical_model_name
 
@@ -34,3 +35,25 @@ def test_similar_sentences_are_closer():
     puppies = embedder.encode_one("I adore puppies.")
     taxes = embedder.encode_one("The tax return is due in April.")
     assert float(dogs @ puppies) > float(dogs @ taxes) + 0.2
+
+
+QUERIES = ["when is my dentist appointment?", "What did Caroline say about adoption agencies?"]
+
+
+def test_a_query_in_bfloat16_points_where_the_float32_one_does():
+    """The bfloat16 copy that embeds queries (where the CPU has native bfloat16) gives
+    normalised float32 vectors within rounding of the float32 model's."""
+    exact, fast = Embedder(query_precision="float32"), Embedder(query_precision="bfloat16")
+    for query in QUERIES:
+        reference = exact.encode_one(query)
+        np.testing.assert_array_equal(exact.encode_query(query), reference)
+        vector = fast.encode_query(query)
+        assert vector.dtype == np.float32 and vector.shape == (384,)
+        assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
+        assert float(vector @ reference) > 0.999
+    assert fast.model is exact.model  # the stored vectors' model stays float32
+
+
+def test_query_precision_is_checked():
+    with pytest.raises(ValueError, match="query_precision"):
+        Embedder(query_precision="int8")
