@@ -7,11 +7,12 @@ signals); reads go through `MemoryItem.objects.owned_by(user)` first.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models.functions import Cast
 from django.utils import timezone
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import HalfVectorField, HnswIndex, VectorField
 
 from memory.tags import memory_citation
 
@@ -144,12 +145,18 @@ class MemoryItem(models.Model):
             # Owner first inside the GIN index too (btree_gin): a user's full-text matches
             # are found without touching other users' postings.
             GinIndex(fields=["owner", "search"], name="memory_owner_search_gin"),
+            # The graph holds half-precision copies of the vectors: half the size of a
+            # float32 graph (1.1 GB against 1.95 GB at a million rows), so it stays in
+            # the cache as memories grow; results are re-ranked on the float32 vectors
+            # (memory/search/sql.py). Queries must use the same expression.
             HnswIndex(
-                name="memory_embedding_hnsw",
-                fields=["embedding"],
+                OpClass(
+                    Cast("embedding", HalfVectorField(dimensions=settings.EMBEDDING_DIM)),
+                    name="halfvec_cosine_ops",
+                ),
+                name="memory_embedding_halfvec_hnsw",
                 m=16,
                 ef_construction=64,
-                opclasses=["vector_cosine_ops"],
             ),
         ]
         constraints = [

@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from memory.bench import synthetic
-from memory.bench.bulk_index import DeferredIndex, rows_removed_by_filter
+from memory.bench.bulk_index import INDEX_NAME, DeferredIndex, rows_removed_by_filter
 from memory.bench.stats import percentile
 from memory.embedding import configured_model_name, embed_texts
 from memory.models import Actor, MemoryItem, MemoryRevision, Source
@@ -221,10 +221,10 @@ def run(
             result["table_rows"] = cursor.fetchone()[0]
             cursor.execute(
                 "SELECT current_setting('shared_buffers'), "
-                "pg_size_pretty(pg_relation_size('memory_embedding_hnsw')), "
+                "pg_size_pretty(pg_relation_size(%s)), "
                 "pg_size_pretty(pg_relation_size('memory_owner_search_gin')), "
                 "pg_size_pretty(pg_relation_size(%s))",
-                [MemoryItem._meta.db_table],
+                [INDEX_NAME, MemoryItem._meta.db_table],
             )
             shared, hnsw, gin, heap = cursor.fetchone()
             result["postgres"] = {

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from pgvector.django import CosineDistance
 
 from inference import BackendConfig
 from inference.structured import StructuredOutputError
@@ -27,6 +26,7 @@ from inference.structured_ask import ask_json
 from memory.consolidation.extract import EXTRACTED_KINDS, Candidate, normalised
 from memory.embedding import embed_texts
 from memory.models import Kind, MemoryItem, Status
+from memory.search import sql
 
 ADD, SUPERSEDE, SKIP = "add", "supersede", "skip"
 RELATIONS = ("same", "updates", "different")
@@ -70,23 +70,19 @@ class Reconciliation:
 
 
 def _nearest(owner, vector: np.ndarray) -> tuple[MemoryItem, float] | None:
-    """The owner's closest comparable memory and its cosine similarity."""
-    items = (
-        MemoryItem.objects.owned_by(owner)
-        .visible()
-        .filter(kind__in=(*EXTRACTED_KINDS, Kind.PROFILE), embedding__isnull=False)
-        .annotate(distance=CosineDistance("embedding", vector.tolist()))
-        .order_by("distance")
-        .defer("embedding", "search")
-    )
+    """The owner's closest comparable memory and its cosine similarity (through the
+    retriever's vector index, so it stays fast at any size)."""
+    scope = sql.Scope(owner.pk, tuple(Status.values), (*EXTRACTED_KINDS, Kind.PROFILE))
     with transaction.atomic(), connection.cursor() as cursor:
-        # The HNSW index filters by owner after the scan; iterative scans keep walking
-        # until a match of this owner turns up.
-        cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-        best = items.first()
-    if best is None:
+        hits = sql.vector_candidates(
+            cursor, scope, vector, limit=1, ef_search=settings.MEMORY_HNSW_EF_SEARCH
+        )
+    if not hits:
         return None
-    return best, 1.0 - float(best.distance)
+    item_id, similarity, _facts = hits[0]
+    best = MemoryItem.objects.owned_by(owner).defer("embedding", "search").filter(pk=item_id)
+    item = best.first()
+    return (item, similarity) if item is not None else None
 
 
 def _judge(config: BackendConfig, old: str, new: str):

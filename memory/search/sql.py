@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from django.conf import settings
 
 from memory.models import MemoryItem
 
 TABLE = MemoryItem._meta.db_table
+# The expression the vector index is built on; a query must order by exactly this.
+HALF = f"m.embedding::halfvec({settings.EMBEDDING_DIM})"
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,15 @@ def vector_candidates(
 
 
 def vector_sql(scope: Scope, vector: np.ndarray, *, limit: int) -> tuple[str, list]:
+    """The walk orders by the half-precision expression the HNSW index is built on
+    (memory/models.py); the distance returned, which ranks the candidates, is the
+    float32 one."""
     where, params = scope.where()
     literal = vector_literal(vector)
     return (
         f"SELECT m.id, m.embedding <=> %s::vector AS distance, {FACT_COLUMNS} FROM {TABLE} m "
         f"WHERE {where} AND m.embedding IS NOT NULL "
-        f"ORDER BY m.embedding <=> %s::vector LIMIT %s",
+        f"ORDER BY {HALF} <=> %s::halfvec({settings.EMBEDDING_DIM}) LIMIT %s",
         [literal, *params, literal, limit],
     )
 

@@ -133,8 +133,9 @@ def test_bench_scale_runs_small_and_cleans_up(tmp_path):
 
 
 HNSW_DEFINITION = (
-    "CREATE INDEX memory_embedding_hnsw ON public.memory_memoryitem "
-    "USING hnsw (embedding vector_cosine_ops) WITH (m='16', ef_construction='64')"
+    "CREATE INDEX memory_embedding_halfvec_hnsw ON public.memory_memoryitem "
+    "USING hnsw (((embedding)::halfvec(384)) halfvec_cosine_ops) "
+    "WITH (m='16', ef_construction='64')"
 )
 
 
