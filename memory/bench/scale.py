@@ -95,8 +95,10 @@ def _explain(owner, query: str) -> dict[str, str]:
     plans = {}
     with transaction.atomic(), connection.cursor() as cursor:
         pool, ef_search = settings.MEMORY_SEARCH_CANDIDATES, settings.MEMORY_HNSW_EF_SEARCH
+        owner_rows, _ = fulltext.owner_statistics(cursor, scope)
+        exact = sql.exact_is_cheaper(cursor, owner_rows=owner_rows, limit=pool)
         sql.vector_candidates(cursor, scope, vector, limit=pool, ef_search=ef_search)  # SET LOCAL
-        statement, params = sql.vector_sql(scope, vector, limit=pool)
+        statement, params = sql.vector_sql(scope, vector, limit=pool, exact=exact)
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
         plans["vector"] = _VECTOR.sub("'[…]'", "\n".join(row[0] for row in cursor.fetchall()))
         plan = fulltext.text_plan(cursor, scope, query)
@@ -255,6 +257,8 @@ def run(
         result["explain_query"] = asked[0]
         removed = rows_removed_by_filter(result["explain"]["vector"])
         result["vector_rows_removed_by_filter"] = removed
+        path = "hnsw" if INDEX_NAME in result["explain"]["vector"] else "exact"
+        result["vector_path"] = path
         return result
     finally:
         try:

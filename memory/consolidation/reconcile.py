@@ -26,7 +26,7 @@ from inference.structured_ask import ask_json
 from memory.consolidation.extract import EXTRACTED_KINDS, Candidate, normalised
 from memory.embedding import embed_texts
 from memory.models import Kind, MemoryItem, Status
-from memory.search import sql
+from memory.search import fulltext, sql
 
 ADD, SUPERSEDE, SKIP = "add", "supersede", "skip"
 RELATIONS = ("same", "updates", "different")
@@ -74,8 +74,14 @@ def _nearest(owner, vector: np.ndarray) -> tuple[MemoryItem, float] | None:
     retriever's vector index, so it stays fast at any size)."""
     scope = sql.Scope(owner.pk, tuple(Status.values), (*EXTRACTED_KINDS, Kind.PROFILE))
     with transaction.atomic(), connection.cursor() as cursor:
+        owner_rows, _ = fulltext.owner_statistics(cursor, scope)
         hits = sql.vector_candidates(
-            cursor, scope, vector, limit=1, ef_search=settings.MEMORY_HNSW_EF_SEARCH
+            cursor,
+            scope,
+            vector,
+            limit=1,
+            ef_search=settings.MEMORY_HNSW_EF_SEARCH,
+            exact=sql.exact_is_cheaper(cursor, owner_rows=owner_rows, limit=1),
         )
     if not hits:
         return None

@@ -90,8 +90,14 @@ def memory_search(
     embedding = _embedder_threads().submit(embed_query, query)
     with transaction.atomic(), connection.cursor() as cursor:
         text_list = fulltext.text_candidates(cursor, scope, query, limit=pool)
+        owner_rows, _ = fulltext.owner_statistics(cursor, scope)  # cached for large owners
         vector_list = sql.vector_candidates(
-            cursor, scope, embedding.result(), limit=pool, ef_search=settings.MEMORY_HNSW_EF_SEARCH
+            cursor,
+            scope,
+            embedding.result(),
+            limit=pool,
+            ef_search=settings.MEMORY_HNSW_EF_SEARCH,
+            exact=sql.exact_is_cheaper(cursor, owner_rows=owner_rows, limit=pool),
         )
         facts = {item_id: fact for item_id, _, fact in (*vector_list, *text_list)}
         candidates = fusion.rank_fusion(

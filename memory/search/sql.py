@@ -62,10 +62,33 @@ FACT_COLUMNS = (
 Hit = tuple[int, float, Facts]  # (id, raw score, facts)
 
 
+# Exact search beats the graph for an owner with few rows in a big table: the graph
+# walk must pass over everyone else's rows (about limit x table / owner visits, each
+# costing about as much as EXACT_VISIT_COST exact distances here), while an exact scan
+# reads only the owner's rows. Below EXACT_FLOOR rows exact is always cheap.
+EXACT_VISIT_COST = 10
+EXACT_FLOOR = 2000
+
+
+def exact_pays(*, owner_rows: int, limit: int, table_rows: int) -> bool:
+    """Exact costs ~owner_rows; the walk ~EXACT_VISIT_COST x limit x table / owner."""
+    table_rows = max(table_rows, owner_rows)  # statistics lag behind (-1: never analysed)
+    return owner_rows <= EXACT_FLOOR or owner_rows**2 <= EXACT_VISIT_COST * limit * table_rows
+
+
+def exact_is_cheaper(cursor, *, owner_rows: int, limit: int) -> bool:
+    """Whether scanning the owner's rows beats walking the shared graph."""
+    if owner_rows <= EXACT_FLOOR:
+        return True
+    cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [TABLE])
+    row = cursor.fetchone()
+    return exact_pays(owner_rows=owner_rows, limit=limit, table_rows=int(row[0]) if row else 0)
+
+
 def vector_candidates(
-    cursor, scope: Scope, vector: np.ndarray, *, limit: int, ef_search: int
+    cursor, scope: Scope, vector: np.ndarray, *, limit: int, ef_search: int, exact: bool = False
 ) -> list[Hit]:
-    """(id, cosine similarity, facts), best first, from the HNSW index.
+    """(id, cosine similarity, facts), best first: from the HNSW index, or `exact`ly.
 
     Iterative scans (pgvector 0.8) keep walking the graph until `limit` rows pass the
     owner filter, so one user among many still gets a full candidate list.
@@ -76,21 +99,28 @@ def vector_candidates(
         "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
         [str(max(ef_search, limit))],
     )
-    cursor.execute(*vector_sql(scope, vector, limit=limit))
+    cursor.execute(*vector_sql(scope, vector, limit=limit, exact=exact))
     rows = sorted(cursor.fetchall(), key=lambda row: row[1])  # relaxed order: re-sort
     return [(row[0], 1.0 - float(row[1]), Facts(*row[2:])) for row in rows]
 
 
-def vector_sql(scope: Scope, vector: np.ndarray, *, limit: int) -> tuple[str, list]:
+def vector_sql(
+    scope: Scope, vector: np.ndarray, *, limit: int, exact: bool = False
+) -> tuple[str, list]:
     """The walk orders by the half-precision expression the HNSW index is built on
     (memory/models.py); the distance returned, which ranks the candidates, is the
-    float32 one."""
+    float32 one. Ordered by that float32 distance, no index applies: PostgreSQL reads
+    the owner's rows through the owner index and keeps the best (`exact`)."""
     where, params = scope.where()
     literal = vector_literal(vector)
+    order = (
+        "m.embedding <=> %s::vector"
+        if exact
+        else f"{HALF} <=> %s::halfvec({settings.EMBEDDING_DIM})"
+    )
     return (
         f"SELECT m.id, m.embedding <=> %s::vector AS distance, {FACT_COLUMNS} FROM {TABLE} m "
-        f"WHERE {where} AND m.embedding IS NOT NULL "
-        f"ORDER BY {HALF} <=> %s::halfvec({settings.EMBEDDING_DIM}) LIMIT %s",
+        f"WHERE {where} AND m.embedding IS NOT NULL ORDER BY {order} LIMIT %s",
         [literal, *params, literal, limit],
     )
 

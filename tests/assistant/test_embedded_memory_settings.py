@@ -44,7 +44,9 @@ def test_a_cluster_is_resized_when_it_starts_not_while_it_runs(tmp_path, monkeyp
         assert running_server(tmp_path).postmaster_pid == postmaster
         assert _shared_buffers(tmp_path) == "128MB"
         embedded.stop_postgres(tmp_path)
-        PostgresServer._instances.clear()  # the library's handles: as in a new process
+        # Forget the library's handle on this cluster, as a new process would.
+        for pgdata in [key for key in PostgresServer._instances if tmp_path in key.parents]:
+            del PostgresServer._instances[pgdata]
         embedded.postgres_start(tmp_path)  # started by us: resized before anyone uses it
         assert _shared_buffers(tmp_path) == "160MB"
     finally:

@@ -176,3 +176,44 @@ def test_the_vector_candidates_can_walk_the_half_precision_index(owner):
         cursor.execute("EXPLAIN " + statement, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Scan using memory_embedding_halfvec_hnsw" in plan
+
+
+def test_exact_search_is_chosen_where_the_walk_would_cost_more():
+    from memory.search.sql import exact_pays
+
+    assert exact_pays(owner_rows=600, limit=100, table_rows=1_000_000)  # a small owner
+    assert exact_pays(owner_rows=10_000, limit=100, table_rows=1_000_000)  # 1% of the table
+    assert not exact_pays(owner_rows=100_000, limit=100, table_rows=1_000_000)  # 10%
+    assert not exact_pays(owner_rows=50_000, limit=100, table_rows=50_000)  # alone
+    assert exact_pays(owner_rows=50_000, limit=1_000, table_rows=-1) is False
+
+
+def test_exact_vector_candidates_read_the_owners_rows_and_agree_with_the_walk(owner, outsider):
+    import numpy as np
+    from django.db import connection, transaction
+
+    from memory.embedding import embed_query
+    from memory.search import sql
+
+    remember_many(owner, FILLER)
+    remember_many(outsider, FILLER)
+    scope = sql.Scope(owner.pk, ("active",))
+    vector = embed_query("When does my train leave?")
+    with transaction.atomic(), connection.cursor() as cursor:
+        exact = sql.vector_candidates(cursor, scope, vector, limit=5, ef_search=40, exact=True)
+        walked = sql.vector_candidates(cursor, scope, vector, limit=5, ef_search=40)
+        statement, params = sql.vector_sql(scope, vector, limit=5, exact=True)
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + statement, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "hnsw" not in plan and "Sort" in plan
+    assert [hit[0] for hit in exact] == [hit[0] for hit in walked]
+    mine = {item.pk for item in owner.memory_items.all()}
+    assert {hit[0] for hit in exact} <= mine
+    assert np.isclose(
+        exact[0][1],
+        float(
+            vector @ np.array(owner.memory_items.get(pk=exact[0][0]).embedding, dtype=np.float32)
+        ),
+        atol=1e-5,
+    )
