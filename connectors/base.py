@@ -14,10 +14,29 @@ The calls, in the order a connection lives them:
   (the dict the previous sync returned), as one `SyncResult`.
 - `create_event(session, source, draft)`: write an event (writable kinds only).
 - `disconnect(session)`: best effort (revoke a token); the rows go anyway.
+
+Drive kinds (`category = "drive"`: WebDAV, Google Drive) offer folders as sources and,
+instead of `sync` and `create_event`, implement:
+- `list_files(session, source, state)`: the files of one folder as a `FileListing`: the
+  whole folder (`complete`, as WebDAV's PROPFIND gives it) or what changed since `state`
+  (a changes feed). Each `RemoteFile` carries its revision (ETag, version): the service
+  (connectors/services/files.py) compares it with what it stored and downloads only
+  files whose revision moved. `SourceGone` when the folder itself is no longer there.
+- `download(session, source, file)`: the file's bytes as an iterator of blocks, read
+  lazily (the caller stops at its size limit and closes the iterator). `FileGone` when
+  the file vanished since the listing, `FileError` for any other failure of this one
+  file; other ConnectorErrors (wrong password, server unreachable) stop the sync.
+A drive source's `remote_id` is path-like where the kind has paths: a source whose
+remote_id starts with another included source's remote_id lies inside it, and is read
+there only once.
+
+A kind that keeps a client open for the length of one sync (an HTTP connection pool)
+stores it in `session.handles`; whoever made the Session calls `session.close()`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -50,6 +69,20 @@ class TransientError(ConnectorError):
 
 class PermanentError(ConnectorError):
     permanent = True
+
+
+class SourceGone(PermanentError):
+    """The chosen folder (or calendar) is no longer on the server: the sync forgets what
+    came from it and goes on with the other sources."""
+
+
+class FileError(ConnectorError):
+    """One file could not be read (refused, a server error on it): recorded on that
+    file, retried at the next sync; the sync goes on."""
+
+
+class FileGone(FileError):
+    """The file vanished between the listing and its download."""
 
 
 @dataclass
@@ -93,6 +126,39 @@ class SyncResult:
 
 
 @dataclass
+class RemoteFile:
+    """One file in a drive folder, as its listing describes it."""
+
+    remote_id: str  # its key within the source: the href path (WebDAV), the file id (Google)
+    path: str  # what the user sees: "Reports/2024/q1.pdf"
+    revision: str  # ETag or version: changes whenever the content may have changed
+    size: int | None = None
+    mime_type: str = ""
+    modified_at: datetime | None = None
+    web_url: str = ""  # where the user opens the file (or its folder)
+
+    @property
+    def name(self) -> str:
+        return self.path.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass
+class FileListing:
+    """The files of one drive folder: all of them (`complete`: whatever is stored and not
+    listed is gone) or those changed since the state given, with `deleted` naming the
+    remote_ids that went away. `unchanged`: the kind knows nothing changed (an empty
+    changes feed). `state` is saved once the listing's files are stored."""
+
+    state: dict[str, Any]
+    files: list[RemoteFile] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    complete: bool = False
+    unchanged: bool = False
+    requests: int = 0  # HTTP requests made for the listing
+    problems: list[str] = field(default_factory=list)  # entries skipped, and why
+
+
+@dataclass
 class Connected:
     """A connection that passed its test: what to store (config is not secret)."""
 
@@ -123,10 +189,17 @@ class Session:
     config: dict[str, Any]
     secrets: dict[str, Any]
     secrets_changed: bool = False
+    # Clients a kind keeps open for the length of one sync, by name (closed by close()).
+    handles: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def secrets_update(self, **values: Any) -> None:
         self.secrets = {**self.secrets, **values}
         self.secrets_changed = True
+
+    def close(self) -> None:
+        handles, self.handles = self.handles, {}
+        for handle in handles.values():
+            handle.close()
 
 
 class ConnectorKind:
@@ -163,3 +236,13 @@ class ConnectorKind:
 
     def disconnect(self, session: Session) -> None:
         return None
+
+    # Drive kinds (category "drive") -------------------------------------------------
+
+    def list_files(
+        self, session: Session, source: RemoteSource, state: dict[str, Any]
+    ) -> FileListing:
+        raise NotImplementedError
+
+    def download(self, session: Session, source: RemoteSource, file: RemoteFile) -> Iterator[bytes]:
+        raise NotImplementedError

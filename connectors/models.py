@@ -211,3 +211,7 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title or '(no title)'} at {self.start:%Y-%m-%d %H:%M}"
+
+
+# Registered in this app, defined beside the document pipeline.
+from connectors.documents.models import Document, DocumentChunk  # noqa: E402, F401
