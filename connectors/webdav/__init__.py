@@ -1,0 +1,1 @@
+"""WebDAV drives: Nextcloud, ownCloud and any WebDAV server."""
