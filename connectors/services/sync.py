@@ -73,6 +73,8 @@ def sources_refresh(
     loses its events (and is marked gone); a new one is listed, included only when
     `include_new` (at connect time the user chose; later ones wait for the user)."""
     notes: list[str] = []
+    kind = kinds().get(connection.kind)
+    noun = "folder" if kind is not None and kind.category == "drive" else "calendar"
     stored = {source.remote_id: source for source in connection.sources.all()}
     seen = set()
     for item in remote:
@@ -85,7 +87,7 @@ def sources_refresh(
                 writable=item.writable, included=include_new,
             )  # fmt: skip
             if not include_new:
-                notes.append(f"New calendar {item.name!r} found: include it to sync it.")
+                notes.append(f"New {noun} {item.name!r} found: include it to sync it.")
             continue
         source.name, source.color = item.name[:300], item.color[:32]
         source.time_zone, source.writable = item.time_zone[:64], item.writable
@@ -96,13 +98,16 @@ def sources_refresh(
         if remote_id not in seen and source.gone_at is None:
             source_forget(source=source)
             notes.append(
-                f"Calendar {source.name!r} is gone from the server: its events were removed."
+                f"{noun.capitalize()} {source.name!r} is gone from the server: "
+                f"{'its files were' if noun == 'folder' else 'its events were'} removed."
             )
     return notes
 
 
 def source_forget(*, source: Source) -> None:
-    """A calendar that is gone: drop what was synced from it, keep the row to say so."""
+    """A calendar (or folder) that is gone: drop what was synced from it, keep the row
+    to say so."""
+    source.documents.all().delete()
     source.events.all().delete()
     source.resources.all().delete()
     source.gone_at = timezone.now()
@@ -121,6 +126,14 @@ def connection_sync(*, connection: Connection, progress: Progress | None = None)
     report = SyncReport()
     try:
         report.problems.extend(sources_refresh(connection=connection, remote=kind.sources(session)))
+        if kind.category == "drive":
+            # Files: listed, downloaded, embedded (that module builds on this one).
+            from connectors.services.files import drive_sync
+
+            return drive_sync(
+                connection=connection, kind=kind, session=session, problems=report.problems,
+                progress=progress,
+            )  # fmt: skip
         sources = list(connection.sources.included())
         for done, source in enumerate(sources):
             if progress:
@@ -140,6 +153,7 @@ def connection_sync(*, connection: Connection, progress: Progress | None = None)
             progress(len(sources), len(sources))
     finally:
         session_save(connection, session)
+        session.close()
     return report
 
 
