@@ -96,7 +96,7 @@ def _explain(owner, query: str) -> dict[str, str]:
     with transaction.atomic(), connection.cursor() as cursor:
         pool, ef_search = settings.MEMORY_SEARCH_CANDIDATES, settings.MEMORY_HNSW_EF_SEARCH
         owner_rows, _ = fulltext.owner_statistics(cursor, scope)
-        exact = sql.exact_is_cheaper(cursor, owner_rows=owner_rows, limit=pool)
+        exact = sql.exact_is_cheaper(cursor, scope, owner_rows=owner_rows, limit=pool)
         sql.vector_candidates(cursor, scope, vector, limit=pool, ef_search=ef_search)  # SET LOCAL
         statement, params = sql.vector_sql(scope, vector, limit=pool, exact=exact)
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)

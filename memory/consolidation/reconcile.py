@@ -81,7 +81,7 @@ def _nearest(owner, vector: np.ndarray) -> tuple[MemoryItem, float] | None:
             vector,
             limit=1,
             ef_search=settings.MEMORY_HNSW_EF_SEARCH,
-            exact=sql.exact_is_cheaper(cursor, owner_rows=owner_rows, limit=1),
+            exact=sql.exact_is_cheaper(cursor, scope, owner_rows=owner_rows, limit=1),
         )
     if not hits:
         return None

@@ -1,4 +1,4 @@
-"""Full-text candidates for memory_search: BM25 over one owner's tsvectors, in SQL.
+"""Full-text candidates: BM25 over one owner's tsvectors in one corpus, in SQL.
 
 A question rarely shares all its words with the memory that answers it, so the AND
 semantics of websearch_to_tsquery would miss most answers. Instead each query lexeme
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from memory.models import SEARCH_CONFIG
-from memory.search.sql import FACT_COLUMNS, TABLE, Facts, Hit, Scope
+from memory.search.sql import Facts, Hit, Scope
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -67,7 +67,7 @@ def query_lexemes(cursor, query: str) -> list[str]:
 
 def _cache_key(kind: str, scope: Scope, lexeme: str = "") -> str:
     """A memcached-safe key (lexemes may hold any character)."""
-    raw = f"{sorted(scope.statuses)}|{sorted(scope.kinds or ())}|{lexeme}"
+    raw = f"{scope.corpus.table}|{sorted(scope.statuses)}|{sorted(scope.kinds or ())}|{lexeme}"
     digest = hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
     return f"memory:{kind}:{scope.owner_id}:{digest}"
 
@@ -89,7 +89,7 @@ def document_frequencies(cursor, scope: Scope, lexemes: list[str]) -> list[int]:
     if unknown:
         where, params = scope.where()
         cursor.execute(
-            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {TABLE} m "
+            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {scope.corpus.table} m "
             f"  WHERE {where} AND m.search @@ q.query::tsquery LIMIT %s) hits) "
             f"FROM unnest(%s::text[]) WITH ORDINALITY AS q(query, n) ORDER BY q.n",
             [*params, DF_CAP, [tsquery_literal(lexeme) for lexeme in unknown]],
@@ -107,17 +107,21 @@ def owner_statistics(cursor, scope: Scope) -> tuple[int, float]:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    # Forgotten items are archived, so status alone scopes the count (index-only scan).
-    count_sql = "m.owner_id = %s AND m.status = ANY(%s)"
-    count_params: list = [scope.owner_id, list(scope.statuses)]
-    if scope.kinds:
-        count_sql += " AND m.kind = ANY(%s)"
-        count_params.append(list(scope.kinds))
+    # Forgotten memories are archived, so status alone scopes the count (index-only scan).
+    count_sql = "m.owner_id = %s"
+    count_params: list = [scope.owner_id]
+    if scope.corpus.lifecycle:
+        count_sql += " AND m.status = ANY(%s)"
+        count_params.append(list(scope.statuses))
+        if scope.kinds:
+            count_sql += " AND m.kind = ANY(%s)"
+            count_params.append(list(scope.kinds))
     where, params = scope.where()
+    table = scope.corpus.table
     cursor.execute(
-        f"SELECT (SELECT count(*) FROM {TABLE} m WHERE {count_sql}), "
+        f"SELECT (SELECT count(*) FROM {table} m WHERE {count_sql}), "
         f"(SELECT avg(length(s.search)) FROM "
-        f"  (SELECT m.search FROM {TABLE} m WHERE {where} LIMIT %s) s)",
+        f"  (SELECT m.search FROM {table} m WHERE {where} LIMIT %s) s)",
         [*count_params, *params, AVGDL_SAMPLE],
     )
     total, avgdl = cursor.fetchone()
@@ -155,7 +159,7 @@ def text_sql(scope: Scope, plan: TextPlan, *, limit: int) -> tuple[str, list]:
     row_cap = DF_CAP if plan.match_all else DF_CAP * len(plan.match)
     return (
         f"WITH q AS (SELECT * FROM unnest(%s::text[], %s::float8[]) AS q(lexeme, idf)), "
-        f"docs AS (SELECT m.id, m.search, {FACT_COLUMNS} FROM {TABLE} m "
+        f"docs AS (SELECT m.id, m.search, {scope.corpus.facts} FROM {scope.corpus.table} m "
         f"  WHERE {where} AND m.search @@ %s::tsquery LIMIT %s), "
         f"scored AS (SELECT d.id, sum(q.idf * (t.tf * (%s::float8 + 1)) / "
         f"  (t.tf + %s::float8 * (1 - %s::float8 + %s::float8 * length(d.search) / %s::float8))) "

@@ -97,7 +97,7 @@ def memory_search(
             embedding.result(),
             limit=pool,
             ef_search=settings.MEMORY_HNSW_EF_SEARCH,
-            exact=sql.exact_is_cheaper(cursor, owner_rows=owner_rows, limit=pool),
+            exact=sql.exact_is_cheaper(cursor, scope, owner_rows=owner_rows, limit=pool),
         )
         facts = {item_id: fact for item_id, _, fact in (*vector_list, *text_list)}
         candidates = fusion.rank_fusion(

@@ -1,8 +1,9 @@
 """The SQL behind memory_search: the owner scope, vector candidates, thread context.
 
-Full-text (BM25) candidates live in memory/search/text.py.
+Full-text (BM25) candidates live in memory/search/fulltext.py. Both work on any
+`Corpus` (memories by default; connectors' document chunks too).
 
-Every statement filters by owner (and status, and not-forgotten) before anything else.
+Every statement filters by owner (and, for memories, status and not-forgotten) first.
 Kept as raw SQL because pgvector's iterative HNSW scans and a BM25 computed over
 tsvector lexemes have no ORM spelling; the ORM loads the final rows.
 """
@@ -21,21 +22,6 @@ from memory.models import MemoryItem
 TABLE = MemoryItem._meta.db_table
 # The expression the vector index is built on; a query must order by exactly this.
 HALF = f"m.embedding::halfvec({settings.EMBEDDING_DIM})"
-
-
-@dataclass(frozen=True)
-class Scope:
-    owner_id: int
-    statuses: Sequence[str]
-    kinds: Sequence[str] | None = None
-
-    def where(self, alias: str = "m") -> tuple[str, list]:
-        sql = f"{alias}.owner_id = %s AND {alias}.status = ANY(%s) AND {alias}.deleted_at IS NULL"
-        params: list = [self.owner_id, list(self.statuses)]
-        if self.kinds:
-            sql += f" AND {alias}.kind = ANY(%s)"
-            params.append(list(self.kinds))
-        return sql, params
 
 
 def vector_literal(vector: np.ndarray) -> str:
@@ -59,6 +45,41 @@ FACT_COLUMNS = (
     "length(m.search) AS lexeme_count, m.text"
 )
 
+
+@dataclass(frozen=True)
+class Corpus:
+    """A table searched the way memories are: an `owner_id` column first in every index,
+    an `embedding` under a half-precision HNSW index cast like HALF, and a generated
+    `search` tsvector under a GIN index on (owner, search). Memories are one; connectors
+    declare their document chunks as another (memory never imports them)."""
+
+    table: str
+    facts: str  # the Facts columns, in order, over alias m
+    lifecycle: bool = False  # rows carry status, kind and deleted_at (memories do)
+
+
+MEMORIES = Corpus(TABLE, FACT_COLUMNS, lifecycle=True)
+
+
+@dataclass(frozen=True)
+class Scope:
+    owner_id: int
+    statuses: Sequence[str] = ()
+    kinds: Sequence[str] | None = None
+    corpus: Corpus = MEMORIES
+
+    def where(self, alias: str = "m") -> tuple[str, list]:
+        sql = f"{alias}.owner_id = %s"
+        params: list = [self.owner_id]
+        if self.corpus.lifecycle:
+            sql += f" AND {alias}.status = ANY(%s) AND {alias}.deleted_at IS NULL"
+            params.append(list(self.statuses))
+            if self.kinds:
+                sql += f" AND {alias}.kind = ANY(%s)"
+                params.append(list(self.kinds))
+        return sql, params
+
+
 Hit = tuple[int, float, Facts]  # (id, raw score, facts)
 
 
@@ -76,11 +97,13 @@ def exact_pays(*, owner_rows: int, limit: int, table_rows: int) -> bool:
     return owner_rows <= EXACT_FLOOR or owner_rows**2 <= EXACT_VISIT_COST * limit * table_rows
 
 
-def exact_is_cheaper(cursor, *, owner_rows: int, limit: int) -> bool:
+def exact_is_cheaper(cursor, scope: Scope, *, owner_rows: int, limit: int) -> bool:
     """Whether scanning the owner's rows beats walking the shared graph."""
     if owner_rows <= EXACT_FLOOR:
         return True
-    cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [TABLE])
+    cursor.execute(
+        "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [scope.corpus.table]
+    )
     row = cursor.fetchone()
     return exact_pays(owner_rows=owner_rows, limit=limit, table_rows=int(row[0]) if row else 0)
 
@@ -119,7 +142,8 @@ def vector_sql(
         else f"{HALF} <=> %s::halfvec({settings.EMBEDDING_DIM})"
     )
     return (
-        f"SELECT m.id, m.embedding <=> %s::vector AS distance, {FACT_COLUMNS} FROM {TABLE} m "
+        f"SELECT m.id, m.embedding <=> %s::vector AS distance, {scope.corpus.facts} "
+        f"FROM {scope.corpus.table} m "
         f"WHERE {where} AND m.embedding IS NOT NULL ORDER BY {order} LIMIT %s",
         [literal, *params, literal, limit],
     )
