@@ -1,11 +1,13 @@
 """Connector benchmarks.
 
     manage.py bench_connectors calendar [--events 10000] [--changes 100] [--json OUT]
+    manage.py bench_connectors drive [--documents 1000] [--json OUT]
 
 Runs a real Radicale on loopback (connectors/bench/radicale.py) and syncs it through the
 services the worker uses (connectors/bench/calendar.py), then times what a time
 question adds to a chat turn: the turn's calendar block (parse, read, free slots,
 fencing), on the synced calendar. The throwaway user and Radicale's folder go afterwards.
+`drive` does the same through a WsgiDAV server (connectors/bench/drive.py).
 The command lives in the composition root because that block is the assistant's.
 """
 
@@ -80,13 +82,42 @@ class Command(BaseCommand):
         calendar.add_argument("--seed", type=int, default=7)
         calendar.add_argument("--rounds", type=int, default=20, help="of the 10 time questions")
         calendar.add_argument("--json", type=Path, help="write the figures here")
+        drive = sub.add_parser("drive", help="WebDAV first and incremental sync")
+        drive.add_argument("--documents", type=int, default=1000)
+        drive.add_argument("--change-share", type=float, default=0.01)
+        drive.add_argument("--seed", type=int, default=7)
+        drive.add_argument("--json", type=Path, help="write the figures here")
 
     def handle(self, *args, **options):
+        console = Console(file=self.stdout)
+        if options["bench"] == "drive":
+            result = self._drive(console, options)
+        else:
+            result = self._calendar(console, options)
+        if options.get("json"):
+            options["json"].parent.mkdir(parents=True, exist_ok=True)
+            options["json"].write_text(json.dumps(result, indent=2) + "\n")
+            console.print(f"Wrote {options['json']}")
+
+    def _drive(self, console, options) -> dict[str, Any]:
+        from connectors.bench import drive
+
+        if options["documents"] < 1 or not 0 < options["change_share"] <= 1:
+            raise CommandError("--documents must be at least 1, --change-share in (0, 1]")
+        result = drive.run(
+            documents=options["documents"],
+            change_share=options["change_share"],
+            seed=options["seed"],
+            progress=lambda message: console.print(f"[dim]{message}[/dim]"),
+        )
+        console.print_json(json.dumps(result))
+        return result
+
+    def _calendar(self, console, options) -> dict[str, Any]:
         from connectors.bench import calendar
 
         if options["events"] < 1 or options["changes"] < 0 or options["rounds"] < 1:
             raise CommandError("--events and --rounds must be at least 1, --changes at least 0")
-        console = Console(file=self.stdout)
         result = calendar.run(
             events=options["events"],
             changes=options["changes"],
@@ -95,7 +126,4 @@ class Command(BaseCommand):
             then=lambda owner: time_questions(owner, rounds=options["rounds"]),
         )
         calendar.print_report(console, result)
-        if options.get("json"):
-            options["json"].parent.mkdir(parents=True, exist_ok=True)
-            options["json"].write_text(json.dumps(result, indent=2) + "\n")
-            console.print(f"Wrote {options['json']}")
+        return result
