@@ -155,6 +155,7 @@ class ContextItem(models.Model):
         MEMORY = "memory", "Memory"
         PINNED = "pinned", "Pinned memory"
         EVENT = "event", "Calendar event"
+        DOCUMENT = "document", "Document passage"
 
     answer = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="context_items")
     source = models.CharField(max_length=16, choices=Source.choices)
@@ -163,6 +164,13 @@ class ContextItem(models.Model):
     )
     event = models.ForeignKey(
         "connectors.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    chunk = models.ForeignKey(
+        "connectors.DocumentChunk",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     tag = models.CharField(max_length=32, help_text="Stable tag used in the prompt, e.g. m:42.")
     rank = models.PositiveIntegerField(null=True, blank=True)

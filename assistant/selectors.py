@@ -26,16 +26,20 @@ def message_get_for_user(*, user, conversation_id: int, message_id: int) -> Mess
 
 
 def _with_used_memories(messages: QuerySet[Message]) -> QuerySet[Message]:
-    """Also the calendar events an answer used and the events it proposed (the chips and
-    cards under it)."""
+    """Also the calendar events and file passages an answer used and the events it
+    proposed (the chips and cards under it)."""
     used = ContextItem.objects.filter(
         injected=True, memory__isnull=False, memory__redacted_at__isnull=True
     ).select_related("memory")
     events = ContextItem.objects.filter(injected=True, event__isnull=False)
+    passages = ContextItem.objects.filter(injected=True, chunk__isnull=False).select_related(
+        "chunk__document"
+    )
     proposals = EventProposal.objects.select_related("source")
     return messages.prefetch_related(
         Prefetch("context_items", queryset=used, to_attr="used"),
         Prefetch("context_items", queryset=events, to_attr="used_events"),
+        Prefetch("context_items", queryset=passages, to_attr="used_passages"),
         Prefetch("event_proposals", queryset=proposals, to_attr="proposals"),
     )
 
@@ -49,7 +53,9 @@ def message_for_render(*, message_id: int) -> Message:
 
 
 def answer_context_items(*, answer: Message) -> QuerySet[ContextItem]:
-    return answer.context_items.select_related("memory").order_by("-injected", "rank", "id")
+    return answer.context_items.select_related("memory", "chunk__document").order_by(
+        "-injected", "rank", "id"
+    )
 
 
 def proposal_get_for_user(*, user, pk: int) -> EventProposal:

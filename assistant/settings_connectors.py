@@ -69,6 +69,9 @@ CALENDAR_WINDOW_FUTURE_DAYS = env_int("CALENDAR_WINDOW_FUTURE_DAYS", 365, minimu
 # The most events a time question puts into the prompt, and their token budget.
 CALENDAR_PROMPT_MAX_EVENTS = env_int("CALENDAR_PROMPT_MAX_EVENTS", 30, minimum=0)
 CALENDAR_TOKEN_BUDGET = env_int("CALENDAR_TOKEN_BUDGET", 1200, minimum=0)
+# The most passages of the user's files a chat turn retrieves, and their token budget.
+DOCUMENT_RETRIEVE_K = env_int("DOCUMENT_RETRIEVE_K", 6, minimum=0)
+DOCUMENT_TOKEN_BUDGET = env_int("DOCUMENT_TOKEN_BUDGET", 1200, minimum=0)
 # Google Calendar (OAuth web flow); without both, the kind shows as "not configured".
 GOOGLE_OAUTH_CLIENT_ID = env_str("GOOGLE_OAUTH_CLIENT_ID", "")
 GOOGLE_OAUTH_CLIENT_SECRET = env_secret("GOOGLE_OAUTH_CLIENT_SECRET") or ""

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from connectors.google_calendar import views as google
-from connectors.views import connections, events
+from connectors.views import connections, events, passages
 
 app_name = "connectors"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/reconnect", connections.reconnect, name="reconnect"),
     path("<int:pk>/disconnect", connections.disconnect, name="disconnect"),
     path("events/<int:pk>/", events.detail, name="event"),
+    path("passages/<int:pk>/", passages.detail, name="passage"),
     path("google/start", google.oauth_start, name="google-start"),
     path("google/callback", google.oauth_callback, name="google-callback"),
 ]

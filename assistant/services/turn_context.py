@@ -7,6 +7,7 @@ from django.db import transaction
 from assistant.models import ContextItem, Message
 from assistant.services.calendar_context import calendar_context_build
 from assistant.services.context import memory_context_build
+from assistant.services.document_context import document_context_build
 from assistant.services.prompt import Prompt, PromptExtra, chat_prompt_build
 from memory.services.items import memory_mark_used
 
@@ -25,21 +26,27 @@ def _question_for(answer: Message) -> str:
 
 @transaction.atomic
 def turn_prompt_prepare(*, answer: Message, **record) -> Prompt:
-    """Retrieve memory for the question, build the prompt, and save both on the answer
-    (with any other `record` fields, e.g. the model, in the same write).
+    """Retrieve memory, calendar and documents for the question, build the prompt, and
+    save both on the answer (with any other `record` fields, e.g. the model, in the same
+    write).
 
     Runs once per answer: the caller claimed it, so there are no earlier context rows."""
     question = _question_for(answer)
     memory = memory_context_build(answer=answer, question=question)
     calendar = calendar_context_build(answer=answer, question=question)
+    documents = document_context_build(answer=answer, question=question)
     prompt = chat_prompt_build(
         answer=answer,
         memory_block=memory.block,
         memory_detail=memory.detail,
-        extra=[PromptExtra("Calendar", calendar.block, calendar.detail)],
+        extra=[
+            PromptExtra("Calendar", calendar.block, calendar.detail),
+            PromptExtra("Documents", documents.block, documents.detail),
+        ],
     )
-    if memory.items or calendar.items:
-        ContextItem.objects.bulk_create([*memory.items, *calendar.items])
+    rows = [*memory.items, *calendar.items, *documents.items]
+    if rows:
+        ContextItem.objects.bulk_create(rows)
     if calendar.proposal is not None:
         calendar.proposal.save()
     if memory.injected:

@@ -14,6 +14,7 @@ from tests.connectors.scripted_kind import (  # noqa: F401
     scripted_connection,
     scripted_kind_fixture,
 )
+from tests.document_factories import document_add
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,7 @@ OBJECT_URLS = [
     ("connectors:disconnect", "get", 200),
     ("connectors:disconnect", "post", 302),
     ("connectors:event", "get", 200),
+    ("connectors:passage", "get", 200),
 ]
 PLAIN_URLS = [
     ("connectors:index", [], "get"),
@@ -50,6 +52,10 @@ def connection(owner, scripted_kind):
 
 
 def object_url(name: str, connection: Connection) -> str:
+    if name == "connectors:passage":  # a passage of a file synced by this connection
+        source = connection.sources.get()
+        document = document_add(source, "notes.md", ["Standup notes."], web_url="")
+        return reverse(name, args=[document.chunks.get().pk])
     pk = (
         Event.objects.get(connection=connection).pk if name == "connectors:event" else connection.pk
     )

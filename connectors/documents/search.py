@@ -1,0 +1,74 @@
+"""Searching the user's document chunks with memory's hybrid retriever.
+
+The chunk table is declared as a `Corpus` (owner first in every index, like memories), so
+the same vector + BM25 lists and fusion rank passages. The SQL scopes by owner only;
+which chunks still count (their document indexed, its folder still included and
+present) is decided when the rows are loaded, again owner-scoped, so a stale or foreign
+id returned by the SQL can never surface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from connectors.documents.models import Document, DocumentChunk, DocumentChunkQuerySet
+from memory.search import Corpus, hybrid_search
+
+# The Facts columns over alias m: chunks have no pins or threads; their lexeme count
+# feeds the same information prior as memories'.
+CHUNKS = Corpus(
+    DocumentChunk._meta.db_table,
+    "m.created_at AS moment, false AS pinned, '' AS thread_key, "
+    "length(m.search) AS lexeme_count, m.text",
+)
+# Rows asked of the SQL beyond `limit`, for those dropped on load (excluded folders).
+OVERFETCH = 2
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    """One passage found for a query, with what brought it (as memory's RetrievedMemory)."""
+
+    chunk: DocumentChunk  # with its document loaded
+    score: float
+    rank: int
+    signals: dict[str, float] = field(default_factory=dict)
+    similarity: float | None = None
+    bm25: float | None = None
+
+
+def chunks_searchable(owner) -> DocumentChunkQuerySet:
+    """The owner's chunks that may answer: of indexed documents in included folders."""
+    return DocumentChunk.objects.owned_by(owner).filter(
+        document__status=Document.Status.INDEXED,
+        document__source__included=True,
+        document__source__gone_at__isnull=True,
+    )
+
+
+def document_search(
+    *, owner, query: str, limit: int, vector: np.ndarray | None = None
+) -> list[RetrievedChunk]:
+    """The `limit` passages of `owner`'s files that best answer `query`, best first."""
+    if limit <= 0 or not (query or "").strip():
+        return []
+    ranked = hybrid_search(
+        owner_id=owner.pk, corpus=CHUNKS, query=query, limit=limit * OVERFETCH, vector=vector
+    )
+    chunks = (
+        chunks_searchable(owner).select_related("document").in_bulk([hit.row_id for hit in ranked])
+    )
+    kept = [hit for hit in ranked if hit.row_id in chunks][:limit]
+    return [
+        RetrievedChunk(
+            chunk=chunks[hit.row_id],
+            score=hit.score,
+            rank=rank,
+            signals=dict(hit.signals),
+            similarity=hit.similarity,
+            bm25=hit.bm25,
+        )
+        for rank, hit in enumerate(kept, start=1)
+    ]
