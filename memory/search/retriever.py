@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -77,8 +78,11 @@ def memory_search(
     kinds: Iterable[str] | None = None,
     statuses: Iterable[str] = (Status.ACTIVE,),
     now: datetime | None = None,
+    vector: np.ndarray | None = None,
 ) -> list[RetrievedMemory]:
-    """The `limit` memories of `owner` that best answer `query`, best first."""
+    """The `limit` memories of `owner` that best answer `query`, best first.
+
+    Pass `vector` when the query is already embedded (a turn searching documents too)."""
     query = (query or "").strip()
     if not query or limit <= 0 or owner is None or owner.pk is None:
         return []
@@ -87,7 +91,11 @@ def memory_search(
     pool = settings.MEMORY_SEARCH_CANDIDATES
     # The model embeds the query on another thread while PostgreSQL ranks the text
     # (torch and the database driver both release the GIL): ~10 ms saved per search.
-    embedding = _embedder_threads().submit(embed_query, query)
+    embedding: Future[np.ndarray] = Future()
+    if vector is None:
+        embedding = _embedder_threads().submit(embed_query, query)
+    else:
+        embedding.set_result(vector)
     with transaction.atomic(), connection.cursor() as cursor:
         text_list = fulltext.text_candidates(cursor, scope, query, limit=pool)
         owner_rows, _ = fulltext.owner_statistics(cursor, scope)  # cached for large owners

@@ -45,3 +45,14 @@ def test_only_the_owners_rows_and_one_embedding_reused(owner, outsider):
     assert {r.row_id for r in results} <= {item.pk for item in mine}
     assert results[0].row_id == mine[0].pk
     assert hybrid_search(owner_id=owner.pk, corpus=PLAIN, query="  ", limit=5) == []
+
+
+def test_memory_search_takes_an_embedded_query(owner):
+    from memory.search import memory_search
+
+    remember_many(owner, ["I keep bees on my allotment.", *FILLER])
+    query = "Who keeps bees?"
+    embedded = memory_search(owner=owner, query=query, vector=embed_query(query))
+    plain = memory_search(owner=owner, query=query)
+    assert [r.item.pk for r in embedded] == [r.item.pk for r in plain]
+    assert [r.score for r in embedded] == [r.score for r in plain]

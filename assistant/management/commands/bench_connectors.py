@@ -86,6 +86,9 @@ class Command(BaseCommand):
         drive.add_argument("--documents", type=int, default=1000)
         drive.add_argument("--change-share", type=float, default=0.01)
         drive.add_argument("--seed", type=int, default=7)
+        drive.add_argument("--chunks", type=int, default=100_000, help="passages searched")
+        drive.add_argument("--memories", type=int, default=1000, help="beside the passages")
+        drive.add_argument("--queries", type=int, default=200)
         drive.add_argument("--json", type=Path, help="write the figures here")
 
     def handle(self, *args, **options):
@@ -100,15 +103,29 @@ class Command(BaseCommand):
             console.print(f"Wrote {options['json']}")
 
     def _drive(self, console, options) -> dict[str, Any]:
-        from connectors.bench import drive
+        from connectors.bench import drive, drive_retrieval
 
         if options["documents"] < 1 or not 0 < options["change_share"] <= 1:
             raise CommandError("--documents must be at least 1, --change-share in (0, 1]")
+        if options["queries"] < 1 or options["chunks"] < 0 or options["memories"] < 1:
+            raise CommandError("--queries and --memories must be at least 1, --chunks at least 0")
+
+        def progress(message: str) -> None:
+            console.print(f"[dim]{message}[/dim]")
+
         result = drive.run(
             documents=options["documents"],
             change_share=options["change_share"],
             seed=options["seed"],
-            progress=lambda message: console.print(f"[dim]{message}[/dim]"),
+            progress=progress,
+            then=lambda owner: drive_retrieval.retrieval(
+                owner,
+                chunks=options["chunks"],
+                memories=options["memories"],
+                queries=options["queries"],
+                seed=options["seed"],
+                progress=progress,
+            ),
         )
         console.print_json(json.dumps(result))
         return result
