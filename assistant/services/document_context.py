@@ -62,20 +62,15 @@ def _signals(hit: RetrievedChunk) -> list[str]:
     return ["document", *sorted(hit.signals)]
 
 
-def _retrieve(owner, question: str) -> list[RetrievedChunk] | None:
-    """The passages for the question; None when the owner has nothing to search."""
-    if not chunks_searchable(owner).exists():
-        return None  # skips embedding the question for users without files
-    return document_search(owner=owner, query=question, limit=settings.DOCUMENT_RETRIEVE_K)
-
-
 def document_context_build(*, answer: Message, question: str) -> DocumentContext:
     owner = answer.conversation.owner
     if settings.DOCUMENT_RETRIEVE_K <= 0 or not question.strip():
         return DocumentContext()
+    if not chunks_searchable(owner).exists():
+        return DocumentContext()  # one query: no embedding, no search, for users without files
     try:
         with transaction.atomic():  # a savepoint: a failed read leaves the turn usable
-            hits = _retrieve(owner, question)
+            hits = document_search(owner=owner, query=question, limit=settings.DOCUMENT_RETRIEVE_K)
     except Exception:  # embedding model, database: answer without documents
         logger.exception("Searching documents failed for answer %s", answer.pk)
         return DocumentContext(detail="The user's files could not be searched for this answer.")

@@ -11,6 +11,8 @@ import pytest
 from django.urls import reverse
 
 from assistant.models import ContextItem, Conversation
+from assistant.services.conversations import message_send
+from assistant.services.document_context import document_context_build
 from tests.assistant.test_memory_in_chat import ask, system_prompt
 from tests.document_factories import document_add, folder_create
 
@@ -135,3 +137,13 @@ def test_passages_over_the_budget_are_recorded_and_listed_by_the_inspector(
     assert b"a.md" in page.content and b"b.md" in page.content
     for row in rows:
         assert reverse("connectors:passage", args=[row.chunk_id]).encode() in page.content
+
+
+def test_a_user_without_files_costs_one_query(owner, outsider, django_assert_num_queries):
+    document_add(folder_create(outsider), "boiler.md", [BOILER])
+    _, answer = message_send(conversation=Conversation.objects.create(owner=owner), text="hi")
+
+    with django_assert_num_queries(1):  # the EXISTS; nothing embedded, nothing searched
+        context = document_context_build(answer=answer, question="Who services the boiler?")
+
+    assert (context.block, context.items) == ("", [])
