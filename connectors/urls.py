@@ -20,5 +20,6 @@ urlpatterns = [
     path("events/<int:pk>/", events.detail, name="event"),
     path("passages/<int:pk>/", passages.detail, name="passage"),
     path("google/start", google.oauth_start, name="google-start"),
+    path("google/drive/start", google.drive_start, name="google-drive-start"),
     path("google/callback", google.oauth_callback, name="google-callback"),
 ]

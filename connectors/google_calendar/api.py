@@ -40,7 +40,7 @@ class SyncTokenExpired(Exception):
     """410 Gone: the sync token is no longer valid, a full sync is required."""
 
 
-class _CountingHttp(AuthorizedHttp):
+class CountingHttp(AuthorizedHttp):
     """Counts API requests, a retry after a refresh included (a token refresh goes
     through the wrapped http, uncounted)."""
 
@@ -51,7 +51,7 @@ class _CountingHttp(AuthorizedHttp):
         return super().request(*args, **kwargs)
 
 
-def _reason(error: HttpError) -> tuple[str, str]:
+def error_reason(error: HttpError) -> tuple[str, str]:
     """Google's error message and first reason ("rateLimitExceeded", ...), if any."""
     content = error.content.decode("utf-8", "replace") if error.content else ""
     try:
@@ -66,7 +66,7 @@ def _reason(error: HttpError) -> tuple[str, str]:
 
 def _error(error: HttpError, what: str) -> Exception:
     status = int(error.resp.status)
-    message, reason = _reason(error)
+    message, reason = error_reason(error)
     said = f" Google said: {message}" if message else ""
     if status == 410:
         return SyncTokenExpired(message)
@@ -104,7 +104,7 @@ class CalendarApi:
         self.session = session
         self.credentials = credentials_build(session)
         # One refresh on a 401 (revoked early, or the clock is off), then the 401 stands.
-        self.http = _CountingHttp(
+        self.http = CountingHttp(
             self.credentials,
             http=httplib2.Http(timeout=settings.CONNECTOR_HTTP_TIMEOUT_S),
             max_refresh_attempts=1,

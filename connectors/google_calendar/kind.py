@@ -19,7 +19,7 @@ from connectors.base import (
 )
 from connectors.google_calendar.api import CalendarApi, SyncTokenExpired
 from connectors.google_calendar.convert import draft_to_body, event_resource, is_deletion
-from connectors.google_calendar.oauth import EVENTS, token_revoke
+from connectors.google_calendar.oauth import EVENTS, SCOPES, token_revoke
 
 WRITABLE_ROLES = ("owner", "writer")
 
@@ -43,6 +43,7 @@ class GoogleCalendarKind(ConnectorKind):
     )
     writable = True
     uses_oauth = True
+    scopes = SCOPES
 
     def not_configured(self) -> str:
         if settings.GOOGLE_OAUTH_CLIENT_ID and settings.GOOGLE_OAUTH_CLIENT_SECRET:

@@ -48,23 +48,27 @@ def _allow_local_http() -> None:
     os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
 
 
-def _flow(redirect_uri: str, **kwargs: Any) -> Flow:
+def _flow(redirect_uri: str, scopes: list[str], **kwargs: Any) -> Flow:
     _allow_local_http()
     return Flow.from_client_config(
-        _client_config(), scopes=SCOPES, redirect_uri=redirect_uri, **kwargs
+        _client_config(), scopes=scopes, redirect_uri=redirect_uri, **kwargs
     )
 
 
-def consent_start(*, redirect_uri: str) -> tuple[str, dict[str, str]]:
-    """Google's consent URL, and what the session keeps for the callback."""
-    flow = _flow(redirect_uri, autogenerate_code_verifier=True)
+def consent_start(*, redirect_uri: str, scopes: list[str] = SCOPES) -> tuple[str, dict[str, str]]:
+    """Google's consent URL, and what the session keeps for the callback. Every Google
+    kind (Calendar, Drive) goes through here, each with its own scopes."""
+    flow = _flow(redirect_uri, scopes, autogenerate_code_verifier=True)
     url, state = flow.authorization_url(access_type="offline", prompt="consent")
     return url, {"state": state, "code_verifier": flow.code_verifier or ""}
 
 
-def code_exchange(*, redirect_uri: str, code: str, kept: dict[str, str]) -> dict[str, Any]:
-    """Trade the code Google sent back for tokens; returns the secrets to store."""
-    flow = _flow(redirect_uri, state=kept["state"], code_verifier=kept["code_verifier"])
+def code_exchange(
+    *, redirect_uri: str, code: str, kept: dict[str, str], scopes: list[str] = SCOPES
+) -> dict[str, Any]:
+    """Trade the code Google sent back for tokens; returns the secrets to store. Refused
+    unless Google granted at least one of `scopes`."""
+    flow = _flow(redirect_uri, scopes, state=kept["state"], code_verifier=kept["code_verifier"])
     try:
         flow.fetch_token(code=code, timeout=settings.CONNECTOR_HTTP_TIMEOUT_S)
     except requests.exceptions.RequestException as error:
@@ -78,15 +82,16 @@ def code_exchange(*, redirect_uri: str, code: str, kept: dict[str, str]) -> dict
     credentials = flow.credentials
     if not credentials.refresh_token:
         raise PermanentError(
-            "Google did not grant offline access, so the calendar could not be kept in sync.",
+            "Google did not grant offline access, so nothing could be kept in sync.",
             hint="Start again and accept all the requested permissions.",
         )
-    granted = flow.oauth2session.token.get("scope") or SCOPES
+    granted = flow.oauth2session.token.get("scope") or scopes
     granted = granted.split() if isinstance(granted, str) else list(granted)
-    if READONLY not in granted and EVENTS not in granted:
+    if not set(scopes) & set(granted):
+        what = "calendars" if scopes == SCOPES else "files"
         raise PermanentError(
-            "Google did not grant access to your calendars.",
-            hint="Start again and allow this server to see your calendars.",
+            f"Google did not grant access to your {what}.",
+            hint=f"Start again and allow this server to see your {what}.",
         )
     return credentials_secrets(credentials) | {"scopes": granted}
 
@@ -118,14 +123,16 @@ def credentials_build(session: Session) -> Credentials:
     )
 
 
-def refresh_failure(error: RefreshError) -> PermanentError | TransientError:
+def refresh_failure(
+    error: RefreshError, *, hint: str = RECONNECT_HINT
+) -> PermanentError | TransientError:
     """What a failed refresh means for the connection: revoked, misconfigured, or later."""
     details = error.args[1] if len(error.args) > 1 else {}
     code = details.get("error", "") if isinstance(details, dict) else ""
     if code == "invalid_grant" or "invalid_grant" in str(error):
         return PermanentError(
-            "Google access was revoked (or expired), so this calendar cannot sync.",
-            hint=RECONNECT_HINT,
+            "Google access was revoked (or expired), so this connection cannot sync.",
+            hint=hint,
             status=400,
         )
     if code in ("invalid_client", "unauthorized_client"):

@@ -150,7 +150,7 @@ class _SourceSync:
         self.stored = {
             row.remote_id: row
             for row in Document.objects.filter(source=source).only(
-                "id", "remote_id", "revision", "status", "content_hash"
+                "id", "remote_id", "revision", "status", "content_hash", "path"
             )
         }
 
@@ -184,6 +184,11 @@ class _SourceSync:
             )
         ]
         report.unchanged += len(listing.files) - len(work)
+        reading = {file.remote_id for file in work}
+        for file in listing.files:  # same revision, new place (a folder renamed on Google)
+            old = stored.get(file.remote_id)
+            if old is not None and file.remote_id not in reading and old.path != file.path:
+                store.document_touch(document_id=old.pk, file=file)
         report._total += len(work)
         store.documents_pending(source=source, files=[f for f in work if f.remote_id not in stored])
         for file in work:

@@ -1,0 +1,1 @@
+"""Google Drive: an OAuth connection whose folders sync through the Drive API."""
