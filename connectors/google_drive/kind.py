@@ -189,6 +189,8 @@ class GoogleDriveKind(ConnectorKind):
             file_id = change.get("fileId") or item.get("id", "")
             gone = change.get("removed") or item.get("trashed")
             parent = next((p for p in item.get("parents", []) if p in folders), None)
+            if folders.get(file_id) == "":
+                continue  # the chosen folder itself (renamed): its paths are relative to it
             if item.get("mimeType") == FOLDER or file_id in folders:
                 if file_id in folders or parent is not None:
                     return None

@@ -114,6 +114,7 @@ def test_the_next_sync_reads_the_changes_feed_page_by_page(
     sync(connection)
     assert set(stored(connection)) == {"Plan", "Budget", "notes.txt", "Sub/Pitch", "Sub/report.pdf"}
     drive.page_size_changes = 2
+    drive.put("Projects 2024", file_id=ids["Projects"], mime="application/vnd.google-apps.folder")
     drive.put("notes.txt", ids["Projects"], file_id=ids["notes.txt"], content="Basil in May.")
     drive.trash(ids["Budget"])
     drive.remove(ids["Pitch"])
@@ -123,7 +124,7 @@ def test_the_next_sync_reads_the_changes_feed_page_by_page(
     drive.drive_calls.clear()
     report = sync(connection)
     changes = [c for c in drive.drive_calls if c.startswith("GET changes?")]
-    assert len(changes) == 3  # six changes, two a page
+    assert len(changes) == 4  # seven changes, two a page
     assert not any("files?" in c and ids["Projects"] in c for c in drive.drive_calls)
     assert stored(connection) == {
         "Plan": "indexed",
