@@ -3,7 +3,7 @@
 from django.urls import path
 
 from connectors.google_calendar import views as google
-from connectors.views import connections, events, passages
+from connectors.views import connections, events, files, passages
 
 app_name = "connectors"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("<int:pk>/resume", connections.resume, name="resume"),
     path("<int:pk>/reconnect", connections.reconnect, name="reconnect"),
     path("<int:pk>/disconnect", connections.disconnect, name="disconnect"),
+    path("<int:pk>/files/", files.files, name="files"),
+    path("<int:pk>/files/<int:document_pk>/reindex", files.file_reindex, name="file-reindex"),
     path("events/<int:pk>/", events.detail, name="event"),
     path("passages/<int:pk>/", passages.detail, name="passage"),
     path("google/start", google.oauth_start, name="google-start"),

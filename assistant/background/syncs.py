@@ -35,7 +35,9 @@ from connectors.crypto import SecretsUnreadable
 from connectors.hooks import SyncStatus
 from connectors.models import Connection
 from connectors.registry import kinds
+from connectors.selectors import is_drive
 from connectors.services.sync import (
+    Progress,
     connection_sync,
     connection_sync_failed,
     connection_sync_succeeded,
@@ -179,13 +181,16 @@ def _run_for(*, connection: Connection, task_id: str) -> TaskRun:
     )
 
 
-def connection_sync_run(*, connection_id: int, task_id: str = "") -> RunOutcome:
+def connection_sync_run(
+    *, connection_id: int, task_id: str = "", progress: Progress | None = None
+) -> RunOutcome:
     """One sync of one connection, recorded on its TaskRun (live progress included).
 
     Gone, paused or already being synced: skipped. A permanent error pauses the
     connection and fails the run; a transient one is recorded on the connection and
     raised as SyncTransient for the task to retry. Without a task id (called outside
-    Celery, whose signals finish the run) the run is finished here."""
+    Celery, whose signals finish the run) the run is finished here. `progress` hears
+    (done, total) too (the foreground command's progress bar)."""
     connection = Connection.objects.select_related("owner").filter(pk=connection_id).first()
     if connection is None:
         return RunOutcome.skipped("The connection was removed.")
@@ -198,7 +203,7 @@ def connection_sync_run(*, connection_id: int, task_id: str = "") -> RunOutcome:
         return RunOutcome.skipped("Another sync of this connection is running.")
     run = _run_for(connection=connection, task_id=task_id)
     try:
-        outcome = _sync_claimed(connection=connection, run=run)
+        outcome = _sync_claimed(connection=connection, run=run, also=progress)
     except Exception as error:
         if not task_id:
             task_run_failed(run=run, error=getattr(error, "message", "") or str(error))
@@ -212,9 +217,13 @@ def connection_sync_run(*, connection_id: int, task_id: str = "") -> RunOutcome:
     return outcome
 
 
-def _sync_claimed(*, connection: Connection, run: TaskRun) -> RunOutcome:
+def _sync_claimed(
+    *, connection: Connection, run: TaskRun, also: Progress | None = None
+) -> RunOutcome:
     def progress(done: int, total: int) -> None:
         task_run_progress(run=run, done=done, total=total)
+        if also is not None:
+            also(done, total)
 
     try:
         try:
@@ -270,8 +279,12 @@ def connection_sync_status(*, connection: Connection) -> SyncStatus:
     if pending is not None:
         running = pending.state == TaskRun.State.RUNNING
         done, total = pending.progress_done, pending.progress_total
-        if running and total:
-            line = f"Syncing: {done} of {total} calendar{'s' if total != 1 else ''} done…"
+        # A drive's progress counts the files it reads; a calendar's, its calendars.
+        many = "s" if total != 1 else ""
+        if running and total and is_drive(connection):
+            line = f"Syncing: {done:,} of {total:,} file{many} read…"
+        elif running and total:
+            line = f"Syncing: {done} of {total} calendar{many} done…"
         elif running:
             line = "Syncing: asking the server what changed…"
         elif pending.error:

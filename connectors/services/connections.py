@@ -9,6 +9,7 @@ from django.db import transaction
 
 from connectors.base import Connected
 from connectors.crypto import secrets_encrypt
+from connectors.documents.models import Document
 from connectors.models import CalendarResource, Connection, Event, Source
 from connectors.services.sync import sources_refresh
 
@@ -48,8 +49,9 @@ def connection_reconnect(*, connection: Connection, connected: Connected) -> Con
 
 @transaction.atomic
 def sources_include(*, connection: Connection, included_ids: Iterable[int]) -> int:
-    """Include exactly the chosen sources; the others lose what was synced from them.
-    Returns how many sources are included."""
+    """Include exactly the chosen sources; the others lose what was synced from them at
+    once (events, or a folder's files and passages), in this one transaction. Returns how
+    many sources are included."""
     chosen = set(included_ids)
     sources = list(Source.objects.select_for_update().filter(connection=connection))
     for source in sources:
@@ -59,6 +61,7 @@ def sources_include(*, connection: Connection, included_ids: Iterable[int]) -> i
         if not include:
             Event.objects.filter(source=source).delete()
             CalendarResource.objects.filter(source=source).delete()
+            Document.objects.filter(source=source).delete()  # its chunks cascade
             source.state, source.expanded_from, source.expanded_until = {}, None, None
         source.included = include
         source.save(update_fields=["included", "state", "expanded_from", "expanded_until"])

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from connectors.documents.models import Document
 from connectors.models import CalendarResource, Connection, Event, Source
 from connectors.registry import kinds
-from connectors.selectors import plural
+from connectors.selectors import is_drive, plural
 from connectors.services.connections import connection_delete
 from connectors.services.sync import connection_session
 
@@ -22,8 +23,15 @@ class Disconnected:
     resources: int
     events: int
     revoke_problem: str = ""  # the server could not be told (the rows went anyway)
+    drive: bool = False
+    documents: int = 0  # files (indexed, skipped or waiting), their passages with them
 
     def summary(self) -> str:
+        if self.drive:
+            return (
+                f"Disconnected {self.label}: removed {plural(self.sources, 'folder')} and "
+                f"{plural(self.documents, 'file')} with their passages."
+            )
         return (
             f"Disconnected {self.label}: removed {plural(self.sources, 'calendar')} and "
             f"{plural(self.events, 'event')}."
@@ -47,4 +55,6 @@ def connection_disconnect(*, connection: Connection) -> Disconnected:
         resources=counts.get(CalendarResource._meta.label, 0),
         events=counts.get(Event._meta.label, 0),
         revoke_problem=problem,
+        drive=is_drive(connection),
+        documents=counts.get(Document._meta.label, 0),
     )

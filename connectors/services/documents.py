@@ -175,3 +175,12 @@ def documents_delete(*, ids: Sequence[int]) -> int:
         return 0
     _, counts = Document.objects.filter(pk__in=ids).delete()
     return counts.get(Document._meta.label, 0)
+
+
+def document_reindex(*, document: Document) -> None:
+    """The user asked to read this file again: forget the revision it was read at, so the
+    next sync downloads, extracts and embeds it afresh. Its passages stay searchable
+    until the new ones replace them."""
+    Document.objects.filter(pk=document.pk, owner_id=document.owner_id).update(
+        revision="", status=Document.Status.PENDING, skip_reason="", skip_message=""
+    )

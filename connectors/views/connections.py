@@ -27,6 +27,8 @@ from connectors.selectors import (
     connection_get_for_user,
     connection_sources,
     connections_for_user,
+    is_drive,
+    plural,
 )
 from connectors.services.connections import (
     connection_create,
@@ -95,6 +97,7 @@ def index(request: HttpRequest) -> HttpResponse:
     connections = list(connections_for_user(user=request.user))
     for connection in connections:
         connection.kind_name = _kind_name(connection.kind)
+        connection.is_drive = is_drive(connection)
         connection.sync = sync_status(connection=connection)
     return render(
         request,
@@ -152,6 +155,7 @@ def _detail_context(connection: Connection) -> dict[str, Any]:
         "kind_name": _kind_name(connection.kind),
         "sync": sync_status(connection=connection),
         "counts": connection_counts(connection=connection),
+        "drive": is_drive(connection),
     }
 
 
@@ -193,7 +197,8 @@ def sources_update(request: HttpRequest, pk: int) -> HttpResponse:
     after = set(connection.sources.included().values_list("pk", flat=True))
     if after - before and not connection.is_paused:
         sync_enqueue(connection=connection)  # the newly included calendars fill in
-    messages.success(request, f"{count} calendar{'s' if count != 1 else ''} included.")
+    noun = "folder" if is_drive(connection) else "calendar"
+    messages.success(request, f"{plural(count, noun)} included.")
     return redirect("connectors:detail", pk=pk)
 
 
@@ -263,5 +268,6 @@ def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
             "connection": connection,
             "kind_name": _kind_name(connection.kind),
             "counts": connection_counts(connection=connection),
+            "drive": is_drive(connection),
         },
     )

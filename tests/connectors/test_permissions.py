@@ -8,7 +8,10 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from assistant.background.tasks import connection_sync
+from connectors.base import Connected, RemoteSource
+from connectors.documents.models import Document
 from connectors.models import Connection, Event
+from connectors.services.connections import connection_create
 from tests.connectors.scripted_kind import (  # noqa: F401
     ics,
     scripted_connection,
@@ -33,7 +36,10 @@ OBJECT_URLS = [
     ("connectors:disconnect", "post", 302),
     ("connectors:event", "get", 200),
     ("connectors:passage", "get", 200),
+    ("connectors:files", "get", 200),
+    ("connectors:file-reindex", "post", 302),
 ]
+DRIVE_URLS = {"connectors:files", "connectors:file-reindex"}  # of a drive connection
 PLAIN_URLS = [
     ("connectors:index", [], "get"),
     ("connectors:add", ["scripted"], "get"),
@@ -51,7 +57,30 @@ def connection(owner, scripted_kind):
     return made
 
 
-def object_url(name: str, connection: Connection) -> str:
+@pytest.fixture
+def drive(owner, connection):
+    """A WebDAV connection with one indexed file (stored as a sync stores it; no server
+    is asked: these views only read and mark rows, and queue a sync)."""
+    made = connection_create(
+        owner=owner,
+        kind="webdav",
+        connected=Connected(
+            label="Files", display_url="https://dav.example.org/", config={"url": "x"},
+            secrets={"password": "p"}, sources=[RemoteSource(remote_id="/", name="All files")],
+        ),
+    )  # fmt: skip
+    Document.objects.create(
+        owner=owner, connection=made, source=made.sources.get(), path="notes.txt",
+        remote_id="/notes.txt", revision="etag-1", status=Document.Status.INDEXED,
+    )  # fmt: skip
+    return made
+
+
+def object_url(name: str, connection: Connection, drive: Connection) -> str:
+    if name == "connectors:file-reindex":
+        return reverse(name, args=[drive.pk, Document.objects.get(connection=drive).pk])
+    if name in DRIVE_URLS:
+        return reverse(name, args=[drive.pk])
     if name == "connectors:passage":  # a passage of a file synced by this connection
         source = connection.sources.get()
         document = document_add(source, "notes.md", ["Standup notes."], web_url="")
@@ -63,24 +92,25 @@ def object_url(name: str, connection: Connection) -> str:
 
 
 @pytest.mark.parametrize(("name", "method", "status"), OBJECT_URLS)
-def test_the_owner_may(owner_client, connection, name, method, status):
-    response = getattr(owner_client, method)(object_url(name, connection), **HX)
+def test_the_owner_may(owner_client, connection, drive, name, method, status):
+    response = getattr(owner_client, method)(object_url(name, connection, drive), **HX)
     assert response.status_code == status
 
 
 @pytest.mark.parametrize(("name", "method", "status"), OBJECT_URLS)
 def test_an_outsider_gets_404_and_changes_nothing(
-    outsider_client, connection, name, method, status
+    outsider_client, connection, drive, name, method, status
 ):
-    response = getattr(outsider_client, method)(object_url(name, connection), **HX)
+    response = getattr(outsider_client, method)(object_url(name, connection, drive), **HX)
     assert response.status_code == 404
     assert Connection.objects.filter(pk=connection.pk, status="active").exists()
     assert Event.objects.filter(connection=connection).count() == 1
+    assert Document.objects.get(connection=drive).revision == "etag-1"
 
 
 @pytest.mark.parametrize(("name", "method", "status"), OBJECT_URLS)
-def test_an_anonymous_visitor_is_sent_to_sign_in(client, connection, name, method, status):
-    url = object_url(name, connection)
+def test_an_anonymous_visitor_is_sent_to_sign_in(client, connection, drive, name, method, status):
+    url = object_url(name, connection, drive)
     response = getattr(client, method)(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse(django_settings.LOGIN_URL) + "?next=")
@@ -100,9 +130,16 @@ def test_the_list_shows_only_ones_own_connections(outsider_client, connection):
     assert connection.label not in body and "Nothing connected yet." in body
 
 
-def test_changes_are_posts(owner_client, connection):
+def test_changes_are_posts(owner_client, connection, drive):
     for name in ("connectors:sources", "connectors:sync", "connectors:resume"):
         assert owner_client.get(reverse(name, args=[connection.pk])).status_code == 405
+    reindex = object_url("connectors:file-reindex", connection, drive)
+    assert owner_client.get(reindex).status_code == 405
+    assert Document.objects.get(connection=drive).revision == "etag-1"
+
+
+def test_a_calendar_has_no_files_page(owner_client, connection):
+    assert owner_client.get(reverse("connectors:files", args=[connection.pk])).status_code == 404
 
 
 def test_changes_need_the_csrf_token(owner, connection):

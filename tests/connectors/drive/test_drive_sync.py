@@ -197,9 +197,10 @@ def test_only_the_chosen_folders_are_indexed(owner, dav):
     sync(connection)
     notes = connection.sources.get(name="Notes")
     sources_include(connection=connection, included_ids=[notes.pk])
+    assert documents(owner) == {}  # were read through "All files": gone when it was unticked
     report = sync(connection)
     assert set(documents(owner)) == {"Notes/garden/plants.txt", "Notes/readme.md"}
-    assert (report.removed, report.indexed) == (4, 2)  # were read through "All files"
+    assert (report.removed, report.indexed) == (0, 2)
     assert {d.source_id for d in documents(owner).values()} == {notes.pk}
     shutil.rmtree(dav.path("Notes/garden"))
     sync(connection)
