@@ -177,10 +177,14 @@ def documents_delete(*, ids: Sequence[int]) -> int:
     return counts.get(Document._meta.label, 0)
 
 
+@transaction.atomic
 def document_reindex(*, document: Document) -> None:
     """The user asked to read this file again: forget the revision it was read at, so the
     next sync downloads, extracts and embeds it afresh. Its passages stay searchable
-    until the new ones replace them."""
+    until the new ones replace them. Its folder forgets its listing state too: a kind
+    that reads only a changes feed (Google Drive) would never list this file again
+    otherwise; a full listing costs no downloads beyond this file."""
     Document.objects.filter(pk=document.pk, owner_id=document.owner_id).update(
         revision="", status=Document.Status.PENDING, skip_reason="", skip_message=""
     )
+    Source.objects.filter(pk=document.source_id, owner_id=document.owner_id).update(state={})
