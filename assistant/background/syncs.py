@@ -269,6 +269,17 @@ def connection_sync_abandoned(*, connection_id: int, token: str, error: str) -> 
 # -- the page's view of it ----------------------------------------------------------------
 
 
+def time_left(*, started: datetime | None, done: int, total: int, now: datetime) -> str:
+    """ "about 3 minutes left", at the pace so far ("" until a first item is done)."""
+    if started is None or done <= 0 or done >= total:
+        return ""
+    seconds = (now - started).total_seconds() / done * (total - done)
+    if seconds < 60:
+        return "under a minute left"
+    minutes = round(seconds / 60)
+    return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
+
+
 def connection_sync_status(*, connection: Connection) -> SyncStatus:
     """What the connections page shows of this connection's background sync."""
     now = timezone.now()
@@ -283,6 +294,8 @@ def connection_sync_status(*, connection: Connection) -> SyncStatus:
         many = "s" if total != 1 else ""
         if running and total and is_drive(connection):
             line = f"Syncing: {done:,} of {total:,} file{many} read…"
+            left = time_left(started=pending.started_at, done=done, total=total, now=now)
+            line += f" {left}" if left else ""
         elif running and total:
             line = f"Syncing: {done} of {total} calendar{many} done…"
         elif running:

@@ -4,10 +4,13 @@ pages, re-index); and unticking a folder dropping its files at once. Against Wsg
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from assistant.background.syncs import connection_sync_status
+from assistant.background.syncs import connection_sync_status, time_left
 from connectors.documents.models import Document, DocumentChunk
 from connectors.views import files as files_view
 from tests.connectors.drive.conftest import connect, sync
@@ -177,4 +180,21 @@ def test_the_live_line_counts_files(owner, dav, settings):
     from assistant.background.syncs import connection_sync_run
 
     connection_sync_run(connection_id=connection.pk, progress=watch)
-    assert "Syncing: 1 of 4 files read…" in seen
+    assert any(line.startswith("Syncing: 1 of 4 files read… ") for line in seen)
+    assert "Syncing: 3 of 4 files read…" in " ".join(seen)
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "done", "total", "words"),
+    [
+        (60, 10, 40, "about 3 minutes left"),
+        (10, 5, 10, "under a minute left"),
+        (60, 1, 2, "about 1 minute left"),
+        (60, 0, 40, ""),  # no pace yet
+        (60, 40, 40, ""),
+    ],
+)
+def test_the_time_left_is_at_the_pace_so_far(elapsed, done, total, words):
+    now = timezone.now()
+    started = now - timedelta(seconds=elapsed)
+    assert time_left(started=started, done=done, total=total, now=now) == words
