@@ -62,6 +62,22 @@ def connection_sources(*, connection: Connection) -> QuerySet[Source]:
     ).order_by("gone_at", "name", "id")
 
 
+def sources_listed(*, connection: Connection) -> list[Source]:
+    """connection_sources as a list; a drive's folder inside another included folder gets
+    `read_through` (that folder's name): its files are read, and counted, through it."""
+    sources = list(connection_sources(connection=connection))
+    if is_drive(connection):
+        included = [s for s in sources if s.included and s.gone_at is None]
+        for source in sources:
+            outer = [
+                other for other in included
+                if other.pk != source.pk and source.remote_id.startswith(other.remote_id)
+            ]  # fmt: skip
+            through = outer[0].name if outer and source.included else ""
+            setattr(source, "read_through", through)  # noqa: B010 (not a model field)
+    return sources
+
+
 def plural(count: int, word: str) -> str:
     """ "1 calendar", "2,000 events"."""
     return f"{count:,} {word}{'' if count == 1 else 's'}"

@@ -25,10 +25,10 @@ from connectors.registry import kind_get, kinds
 from connectors.selectors import (
     connection_counts,
     connection_get_for_user,
-    connection_sources,
     connections_for_user,
     is_drive,
     plural,
+    sources_listed,
 )
 from connectors.services.connections import (
     connection_create,
@@ -164,7 +164,7 @@ def _detail_context(connection: Connection) -> dict[str, Any]:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     connection = connection_get_for_user(user=request.user, pk=pk)
     context = _detail_context(connection)
-    context["sources"] = list(connection_sources(connection=connection))
+    context["sources"] = sources_listed(connection=connection)
     return render(request, "connectors/detail.html", context)
 
 
@@ -179,7 +179,7 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     response = render(request, "connectors/detail.html#status", context)
     if not context["sync"].pending:
         # The sync ended: its calendars' counts change too (swapped in out of band).
-        context.update(sources=list(connection_sources(connection=connection)), oob=True)
+        context.update(sources=sources_listed(connection=connection), oob=True)
         response.content += render_to_string(
             "connectors/detail.html#sources", context, request=request
         ).encode()

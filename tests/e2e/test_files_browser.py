@@ -41,6 +41,8 @@ def test_the_files_page_shows_why_and_searches(
 ):
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     sign_in(page, asgi_server, "olivia", path=f"/connections/{drive.pk}/")
+    assert "Folders" in page.inner_text("#conn-sources")
+    page.screenshot(path=screenshot_dir / "drive-detail.png", full_page=True)
     page.get_by_role("link", name="Files", exact=True).click()
     page.wait_for_selector("text=3 indexed")
     assert page.locator(".files-row").count() == 5

@@ -161,6 +161,7 @@ def test_the_connection_pages_speak_of_folders_files_and_passages(owner_client, 
     assert files_url(drive) in index
     detail = owner_client.get(reverse("connectors:detail", args=[drive.pk])).content.decode()
     assert "2 files indexed" in detail and ">Files</a>" in detail and "Save folders" in detail
+    assert detail.count("read through “All files”") == 2  # Notes and Other, inside it
     assert "calendar" not in detail.lower().replace("google calendar", "")
     confirm = owner_client.get(reverse("connectors:disconnect", args=[drive.pk])).content.decode()
     assert "3 folders, 2 indexed files (2 passages)" in confirm
