@@ -71,8 +71,13 @@ def test_search_finds_the_connections_passages_marked_and_escaped(owner_client, 
     part = owner_client.get(files_url(drive, q="tomatoes", part="passages"), HTTP_HX_REQUEST="true")
     text = part.content.decode()
     assert text.lstrip().startswith('<div id="passages">') and "Notes/garden.txt" in text
-    none = owner_client.get(files_url(drive, q="zeppelin")).content.decode()
-    assert "No passage of these files matches “zeppelin”." in none
+
+
+def test_search_finds_passages_by_meaning_as_the_chat_does(owner_client, drive):
+    body = owner_client.get(files_url(drive, q="vegetables+sunlight")).content.decode()
+    listed = body[body.index('class="files-passages"') :]
+    assert listed.index("Notes/garden.txt") < listed.index("Notes/readme.md")
+    assert "<mark>" not in listed  # no word in common: found by its meaning
 
 
 def test_search_sees_only_this_connection(owner, owner_client, drive, tmp_path, settings):
@@ -98,6 +103,8 @@ def test_the_empty_state_says_what_will_appear(owner, owner_client, dav):
     connection = connect(owner, dav)
     body = owner_client.get(files_url(connection)).content.decode()
     assert "No files yet." in body and "what was skipped and why" in body
+    searched = owner_client.get(files_url(connection, q="fridge")).content.decode()
+    assert "No passage of these files matches “fridge”." in searched
 
 
 def test_reindex_marks_the_file_and_starts_a_sync(owner_client, drive, syncs, dav):
