@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from assistant.background.syncs import connection_sync_status, time_left
 from connectors.documents.models import Document, DocumentChunk
+from connectors.models import Connection
 from connectors.views import files as files_view
 from tests.connectors.drive.conftest import connect, sync
 
@@ -206,3 +207,13 @@ def test_the_time_left_is_at_the_pace_so_far(elapsed, done, total, words):
     now = timezone.now()
     started = now - timedelta(seconds=elapsed)
     assert time_left(started=started, done=done, total=total, now=now) == words
+
+
+def test_reindex_on_a_paused_connection_waits_for_resume(owner_client, drive, syncs):
+    Connection.objects.filter(pk=drive.pk).update(status=Connection.Status.PAUSED)
+    garden = Document.objects.get(path="Notes/garden.txt")
+    url = reverse("connectors:file-reindex", args=[drive.pk, garden.pk])
+    page = owner_client.post(url, follow=True).content.decode()
+    assert "this connection is paused: resume it first." in page and syncs == []
+    garden.refresh_from_db()
+    assert garden.status == "pending"
