@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.template.defaultfilters import filesizeformat
+
 from connectors.documents import sniff
 from connectors.documents.plain import extract_csv, extract_markdown, extract_plain
 from connectors.documents.results import Extracted, Skipped, SkipReason
@@ -44,7 +46,8 @@ class Limits:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 2**20:,.1f} MB" if size < 10 * 2**20 else f"{size / 2**20:,.0f} MB"
+    """97.7 KB, 50.0 MB: the unit that tells a file just over the limit from the limit."""
+    return str(filesizeformat(size)).replace("\xa0", " ")
 
 
 def too_large(size: int | None, max_bytes: int) -> Skipped:

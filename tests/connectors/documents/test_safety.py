@@ -215,5 +215,5 @@ def test_declared_size_over_the_limit_reads_nothing():
     seen: list = []
     with temporary_download(_blocks(5, seen=seen), max_bytes=1000, declared_size=2**31) as got:
         assert isinstance(got, Skipped) and got.reason == SkipReason.TOO_LARGE
-        assert "2,048 MB" in got.message
+        assert "2.0 GB" in got.message
     assert 1 not in seen
