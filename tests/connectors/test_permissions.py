@@ -45,6 +45,7 @@ PLAIN_URLS = [
     ("connectors:add", ["scripted"], "get"),
     ("connectors:add", ["scripted"], "post"),
     ("connectors:google-start", [], "get"),
+    ("connectors:google-drive-start", [], "get"),
     ("connectors:google-callback", [], "get"),
 ]
 
