@@ -63,6 +63,8 @@ DOCUMENT_EXTRACT_TIMEOUT_S = env_float("DOCUMENT_EXTRACT_TIMEOUT_S", 30.0, minim
 DOCUMENT_MAX_UNZIPPED_BYTES = env_int(
     "DOCUMENT_MAX_UNZIPPED_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024
 )
+# Uploads: where the files users add from the browser are kept (one folder per user).
+UPLOADS_ROOT = Path(env_str("UPLOADS_ROOT", str(_DATA_DIR / "uploads"))).resolve()
 # The rolling window recurring events are expanded over, around today.
 CALENDAR_WINDOW_PAST_DAYS = env_int("CALENDAR_WINDOW_PAST_DAYS", 365, minimum=1)
 CALENDAR_WINDOW_FUTURE_DAYS = env_int("CALENDAR_WINDOW_FUTURE_DAYS", 365, minimum=1)
