@@ -74,6 +74,10 @@ CALENDAR_TOKEN_BUDGET = env_int("CALENDAR_TOKEN_BUDGET", 1200, minimum=0)
 # The most passages of the user's files a chat turn retrieves, and their token budget.
 DOCUMENT_RETRIEVE_K = env_int("DOCUMENT_RETRIEVE_K", 6, minimum=0)
 DOCUMENT_TOKEN_BUDGET = env_int("DOCUMENT_TOKEN_BUDGET", 1200, minimum=0)
+# A retrieved passage enters the prompt only if it shares words with the question (a
+# BM25 hit) or is this close in meaning (cosine, all-MiniLM-L6-v2): unrelated turns such
+# as "hello" then inject nothing. 0.22 from measured pairs (assistant/services/document_context.py).
+DOCUMENT_MIN_SIMILARITY = env_float("DOCUMENT_MIN_SIMILARITY", 0.22, minimum=-1.0)
 # Google Calendar (OAuth web flow); without both, the kind shows as "not configured".
 GOOGLE_OAUTH_CLIENT_ID = env_str("GOOGLE_OAUTH_CLIENT_ID", "")
 GOOGLE_OAUTH_CLIENT_SECRET = env_secret("GOOGLE_OAUTH_CLIENT_SECRET") or ""

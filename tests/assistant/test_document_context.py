@@ -147,3 +147,51 @@ def test_a_user_without_files_costs_one_query(owner, outsider, django_assert_num
         context = document_context_build(answer=answer, question="Who services the boiler?")
 
     assert (context.block, context.items) == ("", [])
+
+
+def test_an_unrelated_turn_injects_no_passage_and_the_inspector_says_why(
+    owner, owner_client, backend, house_files
+):
+    conversation = Conversation.objects.create(owner=owner)
+
+    answer, frames = ask(owner, conversation, "hello")
+
+    assert "<documents>" not in system_prompt(backend)
+    rows = ContextItem.objects.filter(answer=answer, source="document")
+    assert rows.count() == 3 and not rows.filter(injected=True).exists()  # retrieved, kept out
+    assert all("below_floor" in row.signals for row in rows)
+    assert reverse("connectors:passage", args=[rows[0].chunk_id]) not in frames[-1][1]  # no chip
+    context = document_context_build(answer=answer, question="hello")
+    assert context.block == "" and "0 passages" in context.detail
+    assert "3 below the relevance floor" in context.detail
+    page = owner_client.get(reverse("chat:context", args=[conversation.pk, answer.pk]))
+    assert page.content.count(b"no (below the relevance floor)") == 3
+
+
+def test_a_question_sharing_no_word_with_its_passage_passes_by_meaning(
+    owner, backend, house_files, settings
+):
+    boiler = house_files.chunks.get(ordinal=1)
+    conversation = Conversation.objects.create(owner=owner)
+
+    answer, _ = ask(owner, conversation, "Who maintains our gas heater?")
+
+    row = ContextItem.objects.get(answer=answer, chunk=boiler)
+    assert "text" not in row.signals and "vector" in row.signals  # no word in common
+    assert row.injected and f"[d:{boiler.pk}] " in system_prompt(backend)
+    # The same passage with the floor raised above its similarity is kept out.
+    settings.DOCUMENT_MIN_SIMILARITY = 0.99
+    answer, _ = ask(owner, conversation, "Who maintains our gas heater?")
+    assert not ContextItem.objects.get(answer=answer, chunk=boiler).injected
+
+
+def test_a_word_match_passes_the_floor_whatever_its_similarity(owner, backend, settings):
+    settings.DOCUMENT_MIN_SIMILARITY = 0.99  # nothing passes by meaning alone
+    codes = document_add(folder_create(owner), "codes.txt", ["Locker code: Zephyrine 4471."])
+    code = codes.chunks.get()
+    conversation = Conversation.objects.create(owner=owner)
+
+    answer, _ = ask(owner, conversation, "zephyrine")
+
+    row = ContextItem.objects.get(answer=answer, chunk=code)
+    assert row.injected and "text" in row.signals
