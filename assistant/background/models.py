@@ -85,6 +85,9 @@ class TaskRun(models.Model):
     completion_tokens = models.PositiveIntegerField(default=0)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
+    progress_detail = models.JSONField(
+        default=dict, blank=True, help_text="A sync's counts so far (files read, skipped, ...)."
+    )
 
     objects = TaskRunQuerySet.as_manager()
 

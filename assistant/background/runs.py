@@ -174,8 +174,10 @@ def task_runs_mark_lost(*, started_before: datetime) -> int:
     )
 
 
-def task_run_progress(*, run: TaskRun, done: int, total: int) -> int:
-    """How far a long run has got (shown by the memory page's poller); written at once."""
-    return TaskRun.objects.filter(pk=run.pk).update(
-        progress_done=max(0, done), progress_total=max(0, total)
-    )
+def task_run_progress(*, run: TaskRun, done: int, total: int, detail: dict | None = None) -> int:
+    """How far a long run has got (shown by the pages' pollers); written at once, the
+    caller decides how often. `detail`: the counts a page shows beside done/total."""
+    values: dict = {"progress_done": max(0, done), "progress_total": max(0, total)}
+    if detail is not None:
+        values["progress_detail"] = detail
+    return TaskRun.objects.filter(pk=run.pk).update(**values)

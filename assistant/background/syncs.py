@@ -10,6 +10,7 @@ permanent ones pause the connection with the reason shown on the page.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from connectors.hooks import SyncStatus
 from connectors.models import Connection
 from connectors.registry import kinds
 from connectors.selectors import is_drive
+from connectors.services.progress import SyncProgress, Watch, progress_line
 from connectors.services.sync import (
     Progress,
     connection_sync,
@@ -46,6 +48,7 @@ from connectors.services.sync import (
 # The Celery task (assistant/background/tasks.py), sent by name: tasks import this module.
 SYNC_TASK = "assistant.tasks.connection_sync"
 SWEEP_BATCH = 200
+PROGRESS_WRITE_EVERY_S = 1.0  # a drive sync's counts reach its run at most this often
 
 
 class SyncTransient(Exception):
@@ -182,7 +185,11 @@ def _run_for(*, connection: Connection, task_id: str) -> TaskRun:
 
 
 def connection_sync_run(
-    *, connection_id: int, task_id: str = "", progress: Progress | None = None
+    *,
+    connection_id: int,
+    task_id: str = "",
+    progress: Progress | None = None,
+    watch: Watch | None = None,
 ) -> RunOutcome:
     """One sync of one connection, recorded on its TaskRun (live progress included).
 
@@ -190,7 +197,7 @@ def connection_sync_run(
     connection and fails the run; a transient one is recorded on the connection and
     raised as SyncTransient for the task to retry. Without a task id (called outside
     Celery, whose signals finish the run) the run is finished here. `progress` hears
-    (done, total) too (the foreground command's progress bar)."""
+    (done, total) too, and `watch` a drive's full counts (the foreground command's bar)."""
     connection = Connection.objects.select_related("owner").filter(pk=connection_id).first()
     if connection is None:
         return RunOutcome.skipped("The connection was removed.")
@@ -203,7 +210,7 @@ def connection_sync_run(
         return RunOutcome.skipped("Another sync of this connection is running.")
     run = _run_for(connection=connection, task_id=task_id)
     try:
-        outcome = _sync_claimed(connection=connection, run=run, also=progress)
+        outcome = _sync_claimed(connection=connection, run=run, also=progress, watching=watch)
     except Exception as error:
         if not task_id:
             task_run_failed(run=run, error=getattr(error, "message", "") or str(error))
@@ -217,17 +224,52 @@ def connection_sync_run(
     return outcome
 
 
+class _ProgressWriter:
+    """A drive sync's counts onto its run: at most one UPDATE a second (a sync of small
+    files tells after each one), but always the first of each stage and the last."""
+
+    def __init__(self, run: TaskRun, also: Watch | None) -> None:
+        self.run, self.also = run, also
+        self.written_at = float("-inf")
+        self.stage = ""
+
+    def __call__(self, progress: SyncProgress) -> None:
+        now = time.monotonic()
+        if (
+            progress.stage != self.stage
+            or now - self.written_at >= PROGRESS_WRITE_EVERY_S
+            or progress.done >= progress.total > 0
+        ):
+            task_run_progress(
+                run=self.run, done=progress.done, total=progress.total, detail=progress.as_dict()
+            )
+            self.written_at, self.stage = now, progress.stage
+        if self.also is not None:
+            self.also(progress)
+
+
 def _sync_claimed(
-    *, connection: Connection, run: TaskRun, also: Progress | None = None
+    *,
+    connection: Connection,
+    run: TaskRun,
+    also: Progress | None = None,
+    watching: Watch | None = None,
 ) -> RunOutcome:
+    drive = is_drive(connection)
+
     def progress(done: int, total: int) -> None:
-        task_run_progress(run=run, done=done, total=total)
+        if not drive:  # a drive's counts go with its full progress, throttled
+            task_run_progress(run=run, done=done, total=total)
         if also is not None:
             also(done, total)
 
     try:
         try:
-            report = connection_sync(connection=connection, progress=progress)
+            report = connection_sync(
+                connection=connection,
+                progress=progress,
+                watch=_ProgressWriter(run, watching) if drive else None,
+            )
         except SecretsUnreadable as unreadable:  # a removed key: only the user can fix it
             raise PermanentError(
                 str(unreadable), hint="Reconnect it: enter the credentials again."
@@ -269,17 +311,6 @@ def connection_sync_abandoned(*, connection_id: int, token: str, error: str) -> 
 # -- the page's view of it ----------------------------------------------------------------
 
 
-def time_left(*, started: datetime | None, done: int, total: int, now: datetime) -> str:
-    """ "about 3 minutes left", at the pace so far ("" until a first item is done)."""
-    if started is None or done <= 0 or done >= total:
-        return ""
-    seconds = (now - started).total_seconds() / done * (total - done)
-    if seconds < 60:
-        return "under a minute left"
-    minutes = round(seconds / 60)
-    return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
-
-
 def connection_sync_status(*, connection: Connection) -> SyncStatus:
     """What the connections page shows of this connection's background sync."""
     now = timezone.now()
@@ -292,10 +323,9 @@ def connection_sync_status(*, connection: Connection) -> SyncStatus:
         done, total = pending.progress_done, pending.progress_total
         # A drive's progress counts the files it reads; a calendar's, its calendars.
         many = "s" if total != 1 else ""
-        if running and total and is_drive(connection):
-            line = f"Syncing: {done:,} of {total:,} file{many} read…"
-            left = time_left(started=pending.started_at, done=done, total=total, now=now)
-            line += f" {left}" if left else ""
+        counts = SyncProgress.from_dict(pending.progress_detail) if running else None
+        if counts is not None and is_drive(connection):
+            line = f"Syncing: {progress_line(counts)}"
         elif running and total:
             line = f"Syncing: {done} of {total} calendar{many} done…"
         elif running:

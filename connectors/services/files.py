@@ -19,6 +19,7 @@ deleted with their chunks.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -43,6 +44,7 @@ from connectors.documents.results import Extracted, Skipped, SkipReason
 from connectors.models import Connection, Source
 from connectors.selectors import plural
 from connectors.services import documents as store
+from connectors.services.progress import SyncProgress, Watch, skip_words
 from connectors.services.sync import Progress, SyncReport, remote_of, source_forget
 from memory.embedding import configured_model_name, embed_texts
 
@@ -62,8 +64,31 @@ class FileSyncReport(SyncReport):
     failed: int = 0
     downloads: int = 0
     chunks_embedded: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
     _done: int = field(default=0, repr=False)
     _total: int = field(default=0, repr=False)
+    _bytes_done: int = field(default=0, repr=False)
+    _bytes_total: int = field(default=0, repr=False)
+    _unsized: bool = field(default=False, repr=False)  # a file to read without a size
+    _reading_since: float | None = field(default=None, repr=False)
+
+    def skip(self, reason: str) -> None:
+        self.skipped += 1
+        self.skip_reasons[str(reason)] = self.skip_reasons.get(str(reason), 0) + 1
+
+    def snapshot(self, stage: str) -> SyncProgress:
+        since = self._reading_since
+        progress = SyncProgress(
+            stage=stage, seen=self.files, total=self._total, done=self._done,
+            indexed=self.indexed, unchanged=self.unchanged, moved=self.moved,
+            skipped=self.skipped, skip_reasons=dict(self.skip_reasons), failed=self.failed,
+            chunks_embedded=self.chunks_embedded,
+            bytes_total=0 if self._unsized else self._bytes_total,
+            bytes_done=0 if self._unsized else self._bytes_done,
+            elapsed_s=round(time.monotonic() - since, 3) if since is not None else 0.0,
+        )  # fmt: skip
+        progress.estimate()
+        return progress
 
     def summary(self) -> str:
         counts = [
@@ -73,6 +98,8 @@ class FileSyncReport(SyncReport):
             f"{self.removed:,} removed",
             f"{self.skipped:,} skipped",
         ] + ([f"{self.failed:,} failed"] if self.failed else [])
+        if self.skip_reasons:
+            counts[4] += f" ({skip_words(self.skip_reasons)})"
         return (
             f"{plural(self.sources, 'folder')} synced, {plural(self.files, 'file')}: "
             f"{', '.join(counts)}; {plural(self.chunks_embedded, 'passage')} embedded."
@@ -105,10 +132,16 @@ def drive_sync(
     session: Session,
     problems: list[str],
     progress: Progress | None = None,
+    watch: Watch | None = None,
 ) -> FileSyncReport:
     """Sync every chosen folder of a drive connection (the caller refreshed its sources
-    and holds its claim). Raises ConnectorError when the server fails."""
+    and holds its claim). Raises ConnectorError when the server fails.
+
+    `progress` hears (files read, files to read); `watch` the full counts (SyncProgress)
+    at each step: after each listing, each file and each embedding batch."""
     report = FileSyncReport(problems=problems)
+    tell = _Teller(report, progress, watch)
+    tell("listing")
     chosen = _outermost(list(connection.sources.included()))
     # Files of folders no longer read (unticked, gone, inside another chosen one).
     stale = Document.objects.filter(connection=connection).exclude(source__in=chosen)
@@ -120,10 +153,22 @@ def drive_sync(
             source_forget(source=source)
             report.problems.append(f"{gone.message} {gone.hint}".strip())
             continue
-        _SourceSync(kind, session, source, listing, report, progress).run()
-    if progress:
-        progress(report._done, report._total)
+        _SourceSync(kind, session, source, listing, report, tell).run()
+    tell("finished")
     return report
+
+
+class _Teller:
+    """Says each step to the callers' callbacks (none: nothing to build)."""
+
+    def __init__(self, report: FileSyncReport, progress: Progress | None, watch: Watch | None):
+        self.report, self.progress, self.watch = report, progress, watch
+
+    def __call__(self, stage: str = "reading") -> None:
+        if self.progress is not None and stage != "listing":
+            self.progress(self.report._done, self.report._total)
+        if self.watch is not None:
+            self.watch(self.report.snapshot(stage))
 
 
 class _SourceSync:
@@ -136,10 +181,10 @@ class _SourceSync:
         source: Source,
         listing: FileListing,
         report: FileSyncReport,
-        progress: Progress | None,
+        tell: _Teller,
     ) -> None:
         self.kind, self.session, self.source = kind, session, source
-        self.listing, self.report, self.progress = listing, report, progress
+        self.listing, self.report, self.tell = listing, report, tell
         self.remote = remote_of(source)
         self.queue: list[_Queued] = []
         self.queued_chunks = 0
@@ -190,12 +235,17 @@ class _SourceSync:
             if old is not None and file.remote_id not in reading and old.path != file.path:
                 store.document_touch(document_id=old.pk, file=file)
         report._total += len(work)
+        report._bytes_total += sum(file.size or 0 for file in work)
+        report._unsized = report._unsized or any(not file.size for file in work)
+        if report._reading_since is None:
+            report._reading_since = time.monotonic()
         store.documents_pending(source=source, files=[f for f in work if f.remote_id not in stored])
+        self.tell()
         for file in work:
-            if self.progress:
-                self.progress(report._done, report._total)
             self.file_sync(file)
             report._done += 1
+            report._bytes_done += file.size or 0
+            self.tell()
         self.flush()
         gone = [stored[remote_id].pk for remote_id in vanished]
         report.removed += store.documents_delete(
@@ -225,7 +275,7 @@ class _SourceSync:
             return
         if isinstance(result, Skipped):
             store.document_skip(source=source, file=file, skipped=result)
-            report.skipped += 1
+            report.skip(result.reason)
             return
         digest = content_hash(result.text)
         current = self.stored.get(file.remote_id)
@@ -245,7 +295,7 @@ class _SourceSync:
             store.document_skip(
                 source=source, file=file, skipped=Skipped(SkipReason.NO_TEXT, message)
             )
-            report.skipped += 1
+            report.skip(SkipReason.NO_TEXT)
             return
         self.queue.append(_Queued(file, digest, chunks))
         self.queued_chunks += len(chunks)
@@ -289,3 +339,4 @@ class _SourceSync:
             offset += count
             self.report.indexed += 1
             self.report.chunks_embedded += count
+        self.tell()

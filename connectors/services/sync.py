@@ -116,8 +116,12 @@ def source_forget(*, source: Source) -> None:
     source.save(update_fields=["gone_at", "state", "expanded_from", "expanded_until"])
 
 
-def connection_sync(*, connection: Connection, progress: Progress | None = None) -> SyncReport:
+def connection_sync(
+    *, connection: Connection, progress: Progress | None = None, watch: Callable | None = None
+) -> SyncReport:
     """Sync every included source of `connection` (the caller holds its claim).
+    `progress` hears (done, total); a drive's sync tells `watch` its full counts too
+    (a connectors.services.progress.SyncProgress at each step).
 
     Raises ConnectorError (permanent or transient) when the server fails; the sources
     finished before the failure stay synced."""
@@ -132,7 +136,7 @@ def connection_sync(*, connection: Connection, progress: Progress | None = None)
 
             return drive_sync(
                 connection=connection, kind=kind, session=session, problems=report.problems,
-                progress=progress,
+                progress=progress, watch=watch,
             )  # fmt: skip
         sources = list(connection.sources.included())
         for done, source in enumerate(sources):

@@ -1,5 +1,6 @@
 """`manage.py connector_sync ID [--user USERNAME]`: one sync of one connection, in the
-foreground, with a progress bar.
+foreground, with a progress bar (a drive's bar also says what it indexed, skipped and
+embedded so far, and the time left, as the connections page does).
 
 It goes through the background sync's own path (assistant/background/syncs.py): the
 same claim, so it never runs beside a worker's sync of the same connection, the same
@@ -17,6 +18,9 @@ from assistant.background.models import TaskRun
 from assistant.background.syncs import SyncTransient, connection_sync_run
 from connectors.models import Connection
 from connectors.selectors import is_drive
+from connectors.services.progress import SyncProgress, progress_parts
+
+DRIVE_BAR = "{percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} files read · {desc}"
 
 
 class Command(BaseCommand):
@@ -34,10 +38,11 @@ class Command(BaseCommand):
                 f"Connection {connection.pk} ({connection.label}) is paused: {reason}. Fix "
                 "it, resume it on the connections page, then sync again."
             )
-        unit = "file" if is_drive(connection) else "calendar"
+        drive = is_drive(connection)
         quiet = options["verbosity"] == 0
         self.stdout.write(f"Syncing {connection.label} (connection {connection.pk})…")
-        with tqdm(total=0, unit=unit, disable=quiet, file=self.stderr._out) as bar:
+        shape = {"bar_format": DRIVE_BAR} if drive else {"unit": "calendar"}
+        with tqdm(total=0, disable=quiet, file=self.stderr._out, **shape) as bar:
 
             def progress(done: int, total: int) -> None:
                 if bar.total != total:
@@ -45,8 +50,18 @@ class Command(BaseCommand):
                 bar.n = done
                 bar.refresh()
 
+            def watch(counts: SyncProgress) -> None:
+                # The bar shows "done/total files read"; the rest of the page's line follows.
+                rest = progress_parts(counts)[0 if counts.stage == "listing" else 1 :]
+                bar.set_description_str(" · ".join(rest), refresh=False)
+                progress(counts.done, counts.total)
+
             try:
-                outcome = connection_sync_run(connection_id=connection.pk, progress=progress)
+                outcome = connection_sync_run(
+                    connection_id=connection.pk,
+                    progress=None if drive else progress,
+                    watch=watch if drive else None,
+                )
             except SyncTransient as error:
                 raise CommandError(
                     f"The server failed for now: {error.message} The connection stays "

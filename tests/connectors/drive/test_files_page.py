@@ -4,13 +4,9 @@ pages, re-index); and unticking a folder dropping its files at once. Against Wsg
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from assistant.background.syncs import connection_sync_status, time_left
 from connectors.documents.models import Document, DocumentChunk
 from connectors.models import Connection
 from connectors.views import files as files_view
@@ -176,37 +172,6 @@ def test_the_connection_pages_speak_of_folders_files_and_passages(owner_client, 
     done = owner_client.post(reverse("connectors:disconnect", args=[drive.pk]), follow=True)
     assert "removed 3 folders and 4 files with their passages." in done.content.decode()
     assert not Document.objects.exists() and not DocumentChunk.objects.exists()
-
-
-def test_the_live_line_counts_files(owner, dav, settings):
-    library(dav, settings)
-    connection = connect(owner, dav)
-    seen = []
-
-    def watch(done, total):
-        seen.append(connection_sync_status(connection=connection).line)
-
-    from assistant.background.syncs import connection_sync_run
-
-    connection_sync_run(connection_id=connection.pk, progress=watch)
-    assert any(line.startswith("Syncing: 1 of 4 files read… ") for line in seen)
-    assert "Syncing: 3 of 4 files read…" in " ".join(seen)
-
-
-@pytest.mark.parametrize(
-    ("elapsed", "done", "total", "words"),
-    [
-        (60, 10, 40, "about 3 minutes left"),
-        (10, 5, 10, "under a minute left"),
-        (60, 1, 2, "about 1 minute left"),
-        (60, 0, 40, ""),  # no pace yet
-        (60, 40, 40, ""),
-    ],
-)
-def test_the_time_left_is_at_the_pace_so_far(elapsed, done, total, words):
-    now = timezone.now()
-    started = now - timedelta(seconds=elapsed)
-    assert time_left(started=started, done=done, total=total, now=now) == words
 
 
 def test_reindex_on_a_paused_connection_waits_for_resume(owner_client, drive, syncs):
