@@ -3,7 +3,7 @@
 from django.urls import path
 
 from connectors.google_calendar import views as google
-from connectors.views import connections, events, files, passages
+from connectors.views import connections, events, files, passages, uploads
 
 app_name = "connectors"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("<int:pk>/disconnect", connections.disconnect, name="disconnect"),
     path("<int:pk>/files/", files.files, name="files"),
     path("<int:pk>/files/<int:document_pk>/reindex", files.file_reindex, name="file-reindex"),
+    path("<int:pk>/files/<int:document_pk>/delete", uploads.file_delete, name="file-delete"),
+    path("<int:pk>/uploads/status", uploads.status, name="uploads-status"),
+    path("uploads/", uploads.start, name="uploads-start"),
+    path("uploads/add", uploads.add, name="uploads-add"),
     path("events/<int:pk>/", events.detail, name="event"),
     path("passages/<int:pk>/", passages.detail, name="passage"),
     path("google/start", google.oauth_start, name="google-start"),

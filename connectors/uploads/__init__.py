@@ -1,0 +1,1 @@
+"""Uploads: the user's own files, kept on this server and indexed like a drive's."""
