@@ -91,14 +91,18 @@ def _kind_name(slug: str) -> str:
     return kind.name if kind else slug
 
 
+def _listed(connection: Connection) -> Connection:
+    """A connection as the list shows it (its counts annotated by connections_for_user)."""
+    connection.kind_name = _kind_name(connection.kind)
+    connection.is_drive = is_drive(connection)
+    connection.sync = sync_status(connection=connection)
+    return connection
+
+
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    connections = list(connections_for_user(user=request.user))
-    for connection in connections:
-        connection.kind_name = _kind_name(connection.kind)
-        connection.is_drive = is_drive(connection)
-        connection.sync = sync_status(connection=connection)
+    connections = [_listed(connection) for connection in connections_for_user(user=request.user)]
     return render(
         request,
         "connectors/index.html",
@@ -171,10 +175,17 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def status(request: HttpRequest, pk: int) -> HttpResponse:
-    """The detail page's live status section; HTTP 286 (stop polling) once nothing is pending."""
+    """The detail page's live status section, or with ?card=1 the list's card of this
+    connection; HTTP 286 (stop polling) once nothing is pending."""
     connection = connection_get_for_user(user=request.user, pk=pk)
     if not getattr(request, "htmx", False):
         return redirect("connectors:detail", pk=pk)
+    if request.GET.get("card"):
+        listed = _listed(connections_for_user(user=request.user).get(pk=connection.pk))
+        response = render(request, "connectors/index.html#card", {"connection": listed})
+        if not listed.sync.pending:
+            response.status_code = STOP_POLLING
+        return response
     context = _detail_context(connection)
     response = render(request, "connectors/detail.html#status", context)
     if not context["sync"].pending:
