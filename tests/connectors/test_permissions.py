@@ -12,6 +12,7 @@ from connectors.base import Connected, RemoteSource
 from connectors.documents.models import Document
 from connectors.models import Connection, Event
 from connectors.services.connections import connection_create
+from connectors.uploads.services import uploads_connection_get_or_create
 from tests.connectors.scripted_kind import (  # noqa: F401
     ics,
     scripted_connection,
@@ -38,7 +39,10 @@ OBJECT_URLS = [
     ("connectors:passage", "get", 200),
     ("connectors:files", "get", 200),
     ("connectors:file-reindex", "post", 302),
+    ("connectors:file-delete", "post", 302),
+    ("connectors:uploads-status", "get", 286),
 ]
+UPLOAD_URLS = {"connectors:file-delete", "connectors:uploads-status"}  # of the owner's Uploads
 DRIVE_URLS = {"connectors:files", "connectors:file-reindex"}  # of a drive connection
 PLAIN_URLS = [
     ("connectors:index", [], "get"),
@@ -47,6 +51,8 @@ PLAIN_URLS = [
     ("connectors:google-start", [], "get"),
     ("connectors:google-drive-start", [], "get"),
     ("connectors:google-callback", [], "get"),
+    ("connectors:uploads-start", [], "get"),
+    ("connectors:uploads-add", [], "post"),
 ]
 
 
@@ -78,6 +84,14 @@ def drive(owner, connection):
 
 
 def object_url(name: str, connection: Connection, drive: Connection) -> str:
+    if name in UPLOAD_URLS:  # the owner's Uploads with one file (its row; no bytes needed)
+        uploads = uploads_connection_get_or_create(owner=connection.owner)
+        document = Document.objects.create(
+            owner=connection.owner, connection=uploads, source=uploads.sources.get(),
+            path="up.txt", remote_id="0" * 32, status=Document.Status.INDEXED,
+        )  # fmt: skip
+        args = [uploads.pk, document.pk] if name == "connectors:file-delete" else [uploads.pk]
+        return reverse(name, args=args)
     if name == "connectors:file-reindex":
         return reverse(name, args=[drive.pk, Document.objects.get(connection=drive).pk])
     if name in DRIVE_URLS:
