@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -232,9 +233,10 @@ class _ProgressWriter:
         self.run, self.also = run, also
         self.written_at = float("-inf")
         self.stage = ""
+        self.last: SyncProgress | None = None
 
     def __call__(self, progress: SyncProgress) -> None:
-        now = time.monotonic()
+        now, self.last = time.monotonic(), progress
         if (
             progress.stage != self.stage
             or now - self.written_at >= PROGRESS_WRITE_EVERY_S
@@ -263,13 +265,12 @@ def _sync_claimed(
         if also is not None:
             also(done, total)
 
+    writer = _ProgressWriter(run, watching) if drive else None
     try:
         try:
-            report = connection_sync(
-                connection=connection,
-                progress=progress,
-                watch=_ProgressWriter(run, watching) if drive else None,
-            )
+            report = connection_sync(connection=connection, progress=progress, watch=writer)
+        except SoftTimeLimitExceeded:
+            return _stopped_at_time_limit(writer.last if writer else None)
         except SecretsUnreadable as unreadable:  # a removed key: only the user can fix it
             raise PermanentError(
                 str(unreadable), hint="Reconnect it: enter the credentials again."
@@ -286,6 +287,20 @@ def _sync_claimed(
         )
     connection_sync_succeeded(connection=connection, report=report)
     return RunOutcome(detail=report.summary(), problems=report.problems)
+
+
+def _stopped_at_time_limit(counts: SyncProgress | None) -> RunOutcome:
+    """The worker's soft time limit (a big first sync): what was stored stays, and the
+    next sync (the sweep's, soon: this one did not count as a sync) reads the rest."""
+    so_far = f" with {counts.done:,} of {counts.total:,} files read" if counts else ""
+    return RunOutcome(
+        state=TaskRun.State.FAILED,
+        detail="Stopped at the time limit; the next sync carries on.",
+        problems=[
+            f"Stopped at the worker's time limit ({settings.CELERY_TASK_SOFT_TIME_LIMIT} s)"
+            f"{so_far}. What was read is kept; the next sync carries on from there."
+        ],
+    )
 
 
 def connection_sync_gave_up(*, connection_id: int, error: ConnectorError) -> None:

@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from connectors.base import (
@@ -315,8 +316,10 @@ class _SourceSync:
                 if isinstance(got, Skipped):
                     return got
                 return extract_text(got, filename=file.name, mime_type=file.mime_type or None)
-        except ConnectorError:
-            raise  # FileError for this file; anything else is about the server: stops the sync
+        except (ConnectorError, SoftTimeLimitExceeded):
+            # FileError is this file's; another is the server's, or the worker's time
+            # limit: either stops the sync (what is stored stays; the next one goes on).
+            raise
         except Exception as error:  # a bug met on one file must not stop every sync after
             logger.exception("Reading %s failed", file.path)
             raise FileError(f"Reading this file failed ({type(error).__name__}).") from error
