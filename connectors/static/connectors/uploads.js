@@ -72,4 +72,10 @@
     var form = event.target;
     if (form.matches && form.matches("form[data-upload-auto]")) form.reset();
   });
+
+  // The next message sent clears the chat's upload notice (it has said its piece).
+  document.addEventListener("message-sent", function () {
+    var notice = document.getElementById("upload-notice");
+    if (notice) notice.innerHTML = "";
+  });
 })();
