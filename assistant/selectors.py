@@ -32,9 +32,10 @@ def _with_used_memories(messages: QuerySet[Message]) -> QuerySet[Message]:
         injected=True, memory__isnull=False, memory__redacted_at__isnull=True
     ).select_related("memory")
     events = ContextItem.objects.filter(injected=True, event__isnull=False)
-    passages = ContextItem.objects.filter(injected=True, chunk__isnull=False).select_related(
-        "chunk__document"
-    )
+    # Passages whose file is gone since stay: their chips open the recorded text.
+    passages = ContextItem.objects.filter(
+        injected=True, source=ContextItem.Source.DOCUMENT
+    ).select_related("chunk__document")
     proposals = EventProposal.objects.select_related("source")
     return messages.prefetch_related(
         Prefetch("context_items", queryset=used, to_attr="used"),

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from assistant.background import views as background
-from assistant.views import account, chat, event_proposals, stream, turn_tools
+from assistant.views import account, chat, event_proposals, passages, stream, turn_tools
 
 chat_patterns = (
     [
@@ -38,6 +38,11 @@ chat_patterns = (
             "c/<int:conversation_id>/m/<int:message_id>/context",
             turn_tools.message_context_view,
             name="context",
+        ),
+        path(
+            "c/<int:conversation_id>/m/<int:message_id>/passages/<int:item_id>/",
+            passages.cited_passage_view,
+            name="passage",
         ),
     ],
     "chat",

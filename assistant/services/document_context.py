@@ -27,8 +27,11 @@ Questions that share a word with their passage pass by BM25 whatever their cosin
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass, field
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -133,3 +136,103 @@ def document_context_build(*, answer: Message, question: str) -> DocumentContext
         return DocumentContext(detail=detail, items=items)
     block = f"{DOCUMENTS_HEADER}\n" + fence_wrap(FENCE_LABEL, lines)
     return DocumentContext(block=block, detail=detail, items=items)
+
+
+@dataclass(frozen=True)
+class CitedPassage:
+    """A passage an answer used, as its chip and preview show it; from the chunk while it
+    exists, else from what the answer recorded (the row's text, the prompt's line)."""
+
+    tag: str
+    path: str  # "" when the file is gone and its line is not in the recorded prompt
+    heading: str
+    page: int | None
+    text: str
+    removed: bool  # the chunk is gone: its file was removed, or changed and re-read
+    item_id: int | None = None
+    chunk_id: int | None = None
+    by_words: bool = False  # another chip of this answer has the same file and section
+
+    @property
+    def file_name(self) -> str:
+        """The path while short (its folder can tell two files apart), else the name."""
+        if not self.path:
+            return "a removed file"
+        if len(self.path) <= CHIP_PATH_CHARS:
+            return self.path
+        return "…/" + self.path.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def section(self) -> str:
+        return self.heading.rsplit(" > ", 1)[-1].strip()
+
+    @property
+    def where(self) -> str:
+        """What tells apart passages of one file: the section, else the first words."""
+        section = "" if self.by_words else self.section
+        if not section:
+            words = self.text.split()
+            section = " ".join(words[:CHIP_WORDS]) + ("…" if len(words) > CHIP_WORDS else "")
+        return f"{section}, p. {self.page}" if self.page else section
+
+    @property
+    def title(self) -> str:
+        """The chip's tooltip: the whole path, section and page, and the opening words."""
+        page = f"p. {self.page}" if self.page else ""
+        parts = [self.path or "A removed file", self.heading, page]
+        words = self.text.split()
+        opening = " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
+        suffix = " (removed since)" if self.removed else ""
+        return " · ".join(part for part in parts if part) + suffix + f"\n“{opening}”"
+
+
+CHIP_PATH_CHARS = 32
+CHIP_WORDS = 6
+TITLE_WORDS = 24
+
+
+def _recorded_line(answer: Message, tag: str) -> dict:
+    """The metadata of `tag`'s line in the prompt the answer was sent: fence_line writes
+    one JSON object per line after the tag, and no stored text can start a line with a
+    tag, so the line found is ours."""
+    pattern = re.compile(rf"^{re.escape(fence_cite(tag))} (\{{.*\}})$", re.M)
+    for message in answer.prompt_messages or []:
+        match = pattern.search(str(message.get("content", "")))
+        if match:
+            try:
+                data = json.loads(match.group(1))
+            except ValueError:
+                return {}
+            return data if isinstance(data, dict) else {}
+    return {}
+
+
+def cited_passage(item: ContextItem) -> CitedPassage:
+    """How a DOCUMENT context row is shown, whether or not its chunk still exists."""
+    chunk = item.chunk
+    if chunk is not None:
+        return CitedPassage(tag=item.tag, path=chunk.document.path, heading=chunk.heading,
+                            page=chunk.page, text=chunk.text, removed=False, item_id=item.pk,
+                            chunk_id=chunk.pk)  # fmt: skip
+    recorded = _recorded_line(item.answer, item.tag) if item.injected else {}
+    page = recorded.get("page")
+    return CitedPassage(
+        tag=item.tag,
+        path=str(recorded.get("file") or ""),
+        heading=str(recorded.get("heading") or ""),
+        page=page if isinstance(page, int) else None,
+        text=item.text,
+        removed=True,
+        item_id=item.pk,
+    )
+
+
+def cited_passages(items: list[ContextItem]) -> list[CitedPassage]:
+    """The chips of one answer: passages sharing a file and section (a long section is
+    cut into several chunks under one heading) are told apart by their first words."""
+    cited = [cited_passage(item) for item in items]
+    seen = Counter((passage.path, passage.section) for passage in cited)
+    return [
+        replace(passage, by_words=True) if seen[(passage.path, passage.section)] > 1 else passage
+        for passage in cited
+    ]

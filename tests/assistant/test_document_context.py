@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from assistant.models import ContextItem, Conversation
 from assistant.services.conversations import message_send
-from assistant.services.document_context import document_context_build
+from assistant.services.document_context import CitedPassage, document_context_build
 from tests.assistant.test_memory_in_chat import ask, system_prompt
 from tests.document_factories import document_add, folder_create
 
@@ -195,3 +195,12 @@ def test_a_word_match_passes_the_floor_whatever_its_similarity(owner, backend, s
 
     row = ContextItem.objects.get(answer=answer, chunk=code)
     assert row.injected and "text" in row.signals
+
+
+def test_a_chip_names_a_long_path_by_its_file_and_a_headless_passage_by_its_words():
+    cited = CitedPassage(tag="d:7", path="Projects/2026/Clients/Nordheat/Contract final.pdf",
+                         heading="", page=2, text="Either party may end this contract with "
+                         "three months of notice.", removed=False)  # fmt: skip
+    assert cited.file_name == "…/Contract final.pdf"
+    assert cited.where == "Either party may end this contract…, p. 2"
+    assert cited.title.startswith("Projects/2026/Clients/Nordheat/Contract final.pdf · p. 2\n")

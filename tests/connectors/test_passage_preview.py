@@ -3,9 +3,14 @@ the file, a link to the file only when it is a web address, and all text escaped
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from assistant.models import ContextItem, Conversation
+from tests.assistant.test_memory_in_chat import ask
 from tests.document_factories import document_add, folder_create
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +65,70 @@ def test_another_users_passage_is_not_found(owner, outsider_client):
     document = document_add(folder_create(owner), "secret.md", ["Secret plans."])
     response = outsider_client.get(passage_url(document, 0))
     assert response.status_code == 404 and b"Secret plans" not in response.content
+
+
+# Chips under an answer, and what they open once the file is gone (a chat turn with the
+# scripted backend: the rows and the recorded prompt are made by the real turn).
+
+
+@pytest.fixture
+def manual(owner):
+    return document_add(folder_create(owner), "Home/House manual.md", [
+        ("The dishwasher filter is cleaned monthly.", {"heading": "House > Kitchen"}),
+        ("The dishwasher salt is refilled when the light shows.", {"heading": "House > Kitchen"}),
+        ("The hedge is trimmed in June and September.", {"heading": "House > Garden", "page": 3}),
+        "The hedge trimmer and the dishwasher tablets are kept in the shed.",
+    ])  # fmt: skip
+
+
+def chips(body: str) -> list[str]:
+    return re.findall(r'<a class="chip chip-document[^"]*".*?</a>', body, flags=re.S)
+
+
+def test_chips_of_one_file_tell_their_passages_apart(owner, owner_client, backend, manual):
+    conversation = Conversation.objects.create(owner=owner)
+
+    ask(owner, conversation, "When is the dishwasher filter cleaned and the hedge trimmed?")
+
+    body = owner_client.get(reverse("chat:conversation", args=[conversation.pk])).content.decode()
+    found = chips(body)
+    assert len(found) == 4
+    assert all("Home/House manual.md" in chip for chip in found)  # the file, visible
+    assert all('title="Home/House manual.md' in chip for chip in found)  # and in the title
+    wheres = [re.search(r'class="chip-where">(.*?)</span>', chip).group(1) for chip in found]
+    assert sorted(wheres) == [
+        "Garden, p. 3",  # its section, alone in this answer
+        "The dishwasher filter is cleaned monthly.",  # two of one section: their first words
+        "The dishwasher salt is refilled when…",
+        "The hedge trimmer and the dishwasher…",  # no heading: its first words
+    ]
+
+
+def test_a_chip_outlives_its_file_and_opens_the_recorded_passage(
+    owner, owner_client, outsider, backend, manual
+):
+    conversation = Conversation.objects.create(owner=owner)
+    answer, _ = ask(owner, conversation, "When is the hedge trimmed?")
+    row = ContextItem.objects.get(answer=answer, chunk__ordinal=2)
+    snapshot = reverse("chat:passage", args=[conversation.pk, answer.pk, row.pk])
+    # While the file is there, the cited passage is the live preview.
+    assert owner_client.get(snapshot).url == reverse("connectors:passage", args=[row.chunk_id])
+
+    manual.delete()  # the file is removed from the drive: its chunks go, the rows stay
+
+    row.refresh_from_db()
+    assert row.chunk_id is None and row.injected
+    body = owner_client.get(reverse("chat:conversation", args=[conversation.pk])).content.decode()
+    chip = next(chip for chip in chips(body) if f'<span class="chip-tag">{row.tag}</span>' in chip)
+    assert "chip-removed" in chip and f'href="{snapshot}"' in chip and "Garden, p. 3" in chip
+    page = owner_client.get(snapshot)
+    text = page.content.decode()
+    assert page.status_code == 200 and "since been removed" in text
+    assert "<mark data-passage>The hedge is trimmed in June and September.</mark>" in text
+    assert "Home/House manual.md" in text and "House &gt; Garden" in text  # from the prompt
+    assert "<dt>Page</dt><dd>3</dd>" in text
+    stranger = Client()
+    stranger.force_login(outsider)
+    assert stranger.get(snapshot).status_code == 404
+    inspector = owner_client.get(reverse("chat:context", args=[conversation.pk, answer.pk]))
+    assert snapshot.encode() in inspector.content
