@@ -230,7 +230,7 @@ def test_the_files_page_follows_the_sync_then_reloads(owner, owner_client):
     url = reverse("connectors:uploads-status", args=[connection.pk])
     waiting = owner_client.get(url, HTTP_HX_REQUEST="true")
     body = waiting.content.decode()
-    assert waiting.status_code == 200 and "Indexing" in body and "every 2s" in body
+    assert waiting.status_code == 200 and "Waiting for a worker" in body and "every 2s" in body
     run = TaskRun.objects.get(connection_id=connection.pk)
     outcome = connection_sync_run(connection_id=connection.pk, task_id=run.celery_task_id)
     task_run_finished(outcome=outcome, run=run)
@@ -248,3 +248,20 @@ def test_disconnecting_removes_the_files_themselves(owner, owner_client, uploads
     connection_disconnect(connection=connection)
     assert stored_names(uploads_root) == []
     assert not Document.objects.filter(owner=owner).exists()
+
+
+def test_changes_are_csrf_checked_posts(owner, uploads_root):
+    from django.test import Client
+
+    connection = uploads_connection_get_or_create(owner=owner)
+    upload_add(connection=connection, name="a.txt", blocks=[b"Alpha."], size=6)
+    document = Document.objects.get(owner=owner)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(owner)
+    delete = reverse("connectors:file-delete", args=[connection.pk, document.pk])
+    assert strict.get(delete).status_code == 405
+    assert strict.post(delete).status_code == 403
+    refused = upload(strict, ("b.txt", b"Bravo."))
+    assert refused.status_code == 403
+    assert Document.objects.filter(owner=owner).count() == 1
+    assert [stored.name for stored in storage.files_list(owner.pk)] == ["a.txt"]
