@@ -37,7 +37,7 @@ class UploadsKind(ConnectorKind):
     category = "drive"
     description = (
         "Your own files, added from this browser (or dropped onto the chat): kept on this "
-        "server, their text searched beside your memories. Nothing to connect to."
+        "server, their text searched beside your memories. No account or server needed."
     )
     uses_oauth = True  # no form: Connect goes to connectors:uploads-start
 

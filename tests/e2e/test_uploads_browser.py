@@ -103,7 +103,10 @@ def test_the_uploads_page_adds_files_shows_them_indexed_and_deletes_one(
 ):
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     sign_in(page, asgi_server, "olivia", path="/connections/")
-    page.locator(".conn-offer").filter(has_text="Uploads").get_by_role("link").click()
+    offer = page.locator(".conn-offer").filter(has_text="Uploads")
+    offer.scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_dir / "uploads-offer.png")
+    offer.get_by_role("link").click()
     page.wait_for_selector("text=No uploads yet.")
     (tmp_path / "garden.txt").write_text("Tomatoes need six hours of sun.")
     (tmp_path / "house.md").write_text(HOUSE)
