@@ -88,6 +88,7 @@ GOOGLE_OAUTH_AUTH_URI = env_str(
 GOOGLE_OAUTH_TOKEN_URI = env_str("GOOGLE_OAUTH_TOKEN_URI", "https://oauth2.googleapis.com/token")
 GOOGLE_OAUTH_REVOKE_URI = env_str("GOOGLE_OAUTH_REVOKE_URI", "https://oauth2.googleapis.com/revoke")
 GOOGLE_CALENDAR_API_ROOT = env_str("GOOGLE_CALENDAR_API_ROOT", "https://www.googleapis.com/")
+GOOGLE_DRIVE_API_ROOT = env_str("GOOGLE_DRIVE_API_ROOT", "https://www.googleapis.com/")
 # Self-hosters keep Nextcloud or Radicale on their LAN, so private addresses are allowed
 # by default; a deployment whose users must not reach its internal network (a request
 # from the server to 10.x or 127.0.0.1) sets this to false.

@@ -1,11 +1,17 @@
 """Google Drive: connected through Google's consent page (the calendar's OAuth flow, with
-the drive.readonly scope); My Drive and its top-level folders are the sources.
+the drive.readonly scope); My Drive, its top-level folders and the shared drives the
+account is a member of are the sources.
 
 The first sync lists the chosen folder's tree; the state keeps a changes token taken
 before that listing and the tree's folders, so each later sync reads only the changes
 feed: files changed in the tree are read again, files removed, trashed or moved out are
 deleted. A change to a folder of the tree (renamed, moved, trashed) re-lists the tree,
 as does a token Google forgot. Google Docs, Sheets and Slides are exported as text.
+
+A shared drive ("drive/<drive id>/") is read the same way through its own listing
+(corpora=drive) and its own changes feed (changes.list with its driveId): its top
+folder's id is the drive's id. A shared drive deleted, or no longer shared with the
+account, is SourceGone: its files go, the other sources sync on.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from connectors.base import (
     RemoteFile,
     RemoteSource,
     Session,
+    SourceGone,
 )
 from connectors.google_calendar.oauth import token_revoke
 from connectors.google_drive.api import SCOPE, DriveApi, PageTokenExpired
@@ -37,6 +44,7 @@ EXPORTS = {
     "application/vnd.google-apps.presentation": "text/plain",
 }
 MY_DRIVE = "My Drive"
+SHARED_DRIVE = "drive/"  # the remote_id prefix of a shared drive's source
 
 
 def folder_id(source: RemoteSource) -> str:
@@ -45,12 +53,21 @@ def folder_id(source: RemoteSource) -> str:
     return source.remote_id.rstrip("/").rsplit("/", 1)[-1]
 
 
+def shared_drive_id(source: RemoteSource) -> str:
+    """The shared drive a source is ("" for My Drive and its folders)."""
+    return folder_id(source) if source.remote_id.startswith(SHARED_DRIVE) else ""
+
+
 def _api(session: Session) -> DriveApi:
     """The connection's client, kept open for the rest of the sync (session.handles)."""
     api = session.handles.get("google_drive")
     if api is None:
         api = session.handles["google_drive"] = DriveApi(session)
     return api
+
+
+def _name(item: dict[str, Any]) -> str:
+    return str(item.get("name") or item["id"])
 
 
 def _when(value: str) -> datetime | None:
@@ -63,8 +80,9 @@ def _when(value: str) -> datetime | None:
 class _Listing:
     """The files of one folder tree, gathered from listings or changes."""
 
-    def __init__(self, api: DriveApi) -> None:
+    def __init__(self, api: DriveApi, drive: str = "") -> None:
         self.api = api
+        self.drive = drive  # the shared drive the tree is in, or ""
         self.files: list[RemoteFile] = []
         self.problems: list[str] = []
 
@@ -93,7 +111,7 @@ class _Listing:
         pending = [root]
         while pending:
             parent = pending.pop()
-            for item in self.api.children(parent):
+            for item in self.api.children(parent, drive=self.drive):
                 path = folders[parent] + item.get("name", item["id"]).replace("/", "_")
                 if item.get("mimeType") == FOLDER:
                     if item["id"] not in folders:  # a folder in two places: read once
@@ -144,47 +162,63 @@ class GoogleDriveKind(ConnectorKind):
         )
 
     def sources(self, session: Session) -> list[RemoteSource]:
-        folders = _api(session).children("root", folders_only=True)
-        return [RemoteSource(remote_id="root/", name=MY_DRIVE)] + [
-            RemoteSource(remote_id=f"root/{item['id']}/", name=item.get("name", item["id"])[:300])
-            for item in folders
-        ]
+        api = _api(session)
+        folders = api.children("root", folders_only=True)
+        return [
+            RemoteSource(remote_id="root/", name=MY_DRIVE),
+            *(
+                RemoteSource(remote_id=f"root/{item['id']}/", name=_name(item)[:300])
+                for item in folders
+            ),
+            *(
+                RemoteSource(remote_id=f"{SHARED_DRIVE}{item['id']}/",
+                             name=f"{_name(item)[:280]} (shared drive)")
+                for item in api.shared_drives()
+            ),
+        ]  # fmt: skip
 
     def list_files(
         self, session: Session, source: RemoteSource, state: dict[str, Any]
     ) -> FileListing:
         api = _api(session)
         before = api.requests
+        drive = shared_drive_id(source)
         listing = None
         if state.get("page_token") and state.get("folders"):
             try:
-                listing = self._changes(api, state)
+                listing = self._changes(api, state, drive)
             except PageTokenExpired:
                 listing = None  # Google forgot the token: list the whole tree again
         if listing is None:
-            listing = self._full(api, folder_id(source))
+            listing = self._full(api, folder_id(source), drive)
         listing.requests = api.requests - before
         return listing
 
-    def _full(self, api: DriveApi, root: str) -> FileListing:
-        token = api.start_page_token()  # before the listing: nothing falls between the two
+    def _full(self, api: DriveApi, root: str, drive: str = "") -> FileListing:
+        # The token before the listing: nothing falls between the two.
+        token = api.start_page_token(drive)
         if root == "root":  # parents name My Drive by its own id, not the alias
             root = str(api.file_get("root")["id"])
-        found = _Listing(api)
+        found = _Listing(api, drive)
         folders = found.tree(root)
         return FileListing(
             state={"page_token": token, "folders": folders},
             files=found.files, complete=True, problems=found.problems,
         )  # fmt: skip
 
-    def _changes(self, api: DriveApi, state: dict[str, Any]) -> FileListing | None:
+    def _changes(self, api: DriveApi, state: dict[str, Any], drive: str = "") -> FileListing | None:
         """What changed in the tree since the saved token; None when a folder of the tree
         changed (a full listing says what moved with it)."""
         folders: dict[str, str] = state["folders"]
-        changes, token = api.changes(state["page_token"])
-        found = _Listing(api)
+        changes, token = api.changes(state["page_token"], drive)
+        found = _Listing(api, drive)
         deleted: list[str] = []
         for change in changes:
+            if change.get("changeType") == "drive":  # the shared drive itself
+                if drive and change.get("driveId") == drive and change.get("removed"):
+                    raise SourceGone("This shared drive was deleted, or is no longer shared "
+                                     "with this account.")  # fmt: skip
+                continue  # renamed, or another drive: paths are relative to the drive
             item = change.get("file") or {}
             file_id = change.get("fileId") or item.get("id", "")
             gone = change.get("removed") or item.get("trashed")

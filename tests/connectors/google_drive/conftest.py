@@ -25,7 +25,7 @@ def drive(settings):
         settings.GOOGLE_OAUTH_AUTH_URI = fake.url("/auth")
         settings.GOOGLE_OAUTH_TOKEN_URI = fake.url("/token")
         settings.GOOGLE_OAUTH_REVOKE_URI = fake.url("/revoke")
-        settings.GOOGLE_CALENDAR_API_ROOT = fake.url("/")
+        settings.GOOGLE_DRIVE_API_ROOT = fake.url("/")
         yield fake
 
 

@@ -3,7 +3,17 @@ OAuth stand-in of tests/connectors/fake_google.py, with the response shapes of G
 reference: about.get, files.list (q limited to "'<id>' in parents and trashed=false",
 optionally of folders only), files.get (metadata, or alt=media with Range requests),
 files.export, changes.getStartPageToken and changes.list (paging, removals, trashing,
-410 for a forgotten token)."""
+410 for a forgotten token), drives.list.
+
+Shared drives as Google serves them: a shared drive's top folder has the drive's id,
+its items carry `driveId`, and Google hides them from any call without
+supportsAllDrives=true (files.get and alt=media answer 404 "File not found"; files.export
+has no such parameter and reads them); files.list
+shows them only with corpora=drive, the driveId, includeItemsFromAllDrives=true and
+supportsAllDrives=true (a driveId without the rest is a 400 or 403, as at Google);
+changes.getStartPageToken and changes.list with a driveId read that drive's own feed
+(changes of its items, and `changeType: drive` changes of the drive itself), and My
+Drive's feed leaves them out. A deleted shared drive is a 404 "Shared drive not found"."""
 
 from __future__ import annotations
 
@@ -31,6 +41,7 @@ META = (
     "webViewLink",
     "parents",
     "trashed",
+    "driveId",
 )
 
 
@@ -51,8 +62,27 @@ class FakeDrive(FakeGoogle):
         self.revoke_at_download = 0  # revoke the grant at the n-th download (0: never)
         self.vanish_on_download: set[str] = set()  # file ids deleted as their download starts
         self.busy = 0  # answer the next n Drive requests with 403 userRateLimitExceeded
+        self.drives: dict[str, str] = {}  # shared drive id -> name
+        self.drive_of: dict[str, str] = {}  # item id -> its shared drive (kept once removed)
 
     # What tests arrange -------------------------------------------------------------
+
+    def shared_drive(self, name: str) -> str:
+        """A shared drive the account is a member of; its id is its top folder's."""
+        drive_id = f"0AShared{next(self.ids):03d}"
+        self.drives[drive_id] = name
+        self.files[drive_id] = {"id": drive_id, "name": name, "mimeType": FOLDER,
+                                "parents": [], "driveId": drive_id}  # fmt: skip
+        self.drive_of[drive_id] = drive_id
+        return drive_id
+
+    def shared_drive_delete(self, drive_id: str) -> None:
+        """The drive is deleted (or the account removed from it): its feed says so."""
+        del self.drives[drive_id]
+        for file_id, drive in self.drive_of.items():
+            if drive == drive_id:
+                self.files.pop(file_id, None)
+        self.log.append(f"drive:{drive_id}")
 
     def put(
         self,
@@ -63,7 +93,8 @@ class FakeDrive(FakeGoogle):
         content: bytes | str = b"",
         file_id: str = "",
     ) -> str:
-        """Create or change a file (or a folder) and log the change."""
+        """Create or change a file (or a folder) and log the change; a parent in a shared
+        drive puts it in that drive."""
         file_id = file_id or f"f{next(self.ids):03d}"
         data = content.encode() if isinstance(content, str) else content
         self.clock += timedelta(minutes=1)
@@ -78,6 +109,8 @@ class FakeDrive(FakeGoogle):
         }
         if not mime.startswith("application/vnd.google-apps."):
             item |= {"md5Checksum": hashlib.md5(data).hexdigest(), "size": str(len(data))}
+        if drive := self.drive_of.get(parent):
+            item["driveId"] = self.drive_of[file_id] = drive
         self.files[file_id] = item
         self.content[file_id] = data
         self.log.append(file_id)
@@ -153,6 +186,10 @@ class FakeDrive(FakeGoogle):
                     },
                 },
             )
+        if path == "drives":
+            return self._drives(request, query)
+        if self._shared_refused(request, path, query):
+            return None
         if path == "files":
             return self._list(request, query)
         if path == "changes/startPageToken":
@@ -164,6 +201,9 @@ class FakeDrive(FakeGoogle):
         segments = [unquote(s) for s in path.split("/")]
         file_id = ROOT if segments[1:2] == ["root"] else (segments[1:2] or [""])[0]
         item = self.files.get(file_id)
+        exporting = segments[2:3] == ["export"]  # files.export takes no supportsAllDrives
+        if item and "driveId" in item and query.get("supportsAllDrives") != "true":
+            item = item if exporting else None  # hidden from clients that do not say so
         if segments[0] != "files" or item is None:
             return self._json(
                 request, 404, _error(404, f"File not found: {file_id}.", "notFound", "NOT_FOUND")
@@ -177,16 +217,61 @@ class FakeDrive(FakeGoogle):
     def _meta(self, item: dict[str, Any]) -> dict[str, Any]:
         return {"kind": "drive#file"} | {k: item[k] for k in META if k in item}
 
+    def _shared_refused(
+        self, request: BaseHTTPRequestHandler, path: str, query: dict[str, str]
+    ) -> bool:
+        """Google's answers to a driveId without the flags, or of a drive that is gone
+        (True: answered)."""
+        drive = query.get("driveId")
+        if not drive:
+            return False
+        if path == "files" and not (
+            query.get("corpora") == "drive" and query.get("includeItemsFromAllDrives") == "true"
+        ):
+            message = (
+                "The includeItemsFromAllDrives parameter must be set to true and corpora to "
+                "drive when driveId is specified."
+            )
+            self._json(request, 400, _error(400, message, "badRequest", "INVALID_ARGUMENT"))
+            return True
+        if query.get("supportsAllDrives") != "true":
+            message = "The driveId parameter requires supportsAllDrives to be set to true."
+            self._json(request, 403, _error(403, message, "teamDrivesParameterNotSupported",
+                                            "PERMISSION_DENIED"))  # fmt: skip
+            return True
+        if drive not in self.drives:
+            message = f"Shared drive not found: {drive}"
+            self._json(request, 404, _error(404, message, "notFound", "NOT_FOUND"))
+            return True
+        return False
+
+    def _drives(self, request: BaseHTTPRequestHandler, query: dict[str, str]) -> None:
+        start = int(query.get("pageToken", 0))
+        size = min(int(query.get("pageSize", 10)), 100, self.page_size)
+        drives = sorted(self.drives.items(), key=lambda pair: pair[1])
+        body: dict[str, Any] = {
+            "kind": "drive#driveList",
+            "drives": [
+                {"kind": "drive#drive", "id": drive_id, "name": name}
+                for drive_id, name in drives[start : start + size]
+            ],
+        }
+        if start + size < len(drives):
+            body["nextPageToken"] = str(start + size)
+        return self._json(request, 200, body)
+
     def _list(self, request: BaseHTTPRequestHandler, query: dict[str, str]) -> None:
         match = QUERY.match(query.get("q", ""))
         assert match, f"unexpected q: {query.get('q')}"
         parent = ROOT if match.group(1) == "root" else match.group(1)
+        drive = query.get("driveId")  # checked by _shared_refused: with all its flags
         found = sorted(
             (
                 item
                 for item in self.files.values()
                 if parent in item["parents"]
                 and not item.get("trashed")
+                and item.get("driveId") == drive
                 and (not match.group(2) or item["mimeType"] == match.group(2))
             ),
             key=lambda item: item["name"],
@@ -209,8 +294,18 @@ class FakeDrive(FakeGoogle):
                 request, 410, _error(410, "The page token is no longer valid.", "invalid", "GONE")
             )
         size = min(int(query.get("pageSize", 100)), self.page_size_changes)
+        drive = query.get("driveId")  # that drive's own feed; else My Drive's
         changes = []
-        for file_id in self.log[start : start + size]:
+        for entry in self.log[start : start + size]:
+            if entry.startswith("drive:"):  # a shared drive deleted: in its own feed
+                drive_id = entry.removeprefix("drive:")
+                if drive_id == drive:
+                    changes.append({"kind": "drive#change", "changeType": "drive",
+                                    "driveId": drive_id, "removed": True})  # fmt: skip
+                continue
+            file_id = entry
+            if self.drive_of.get(file_id) != drive:
+                continue  # another drive's item (a position still counts for the token)
             change: dict[str, Any] = {
                 "kind": "drive#change",
                 "changeType": "file",
