@@ -41,7 +41,11 @@ class Command(BaseCommand):
         drive = is_drive(connection)
         quiet = options["verbosity"] == 0
         self.stdout.write(f"Syncing {connection.label} (connection {connection.pk})…")
-        shape = {"bar_format": DRIVE_BAR} if drive else {"unit": "calendar"}
+        shape = (
+            {"bar_format": DRIVE_BAR, "desc": "looking for changes…"}
+            if drive
+            else {"unit": "calendar"}
+        )
         with tqdm(total=0, disable=quiet, file=self.stderr._out, **shape) as bar:
 
             def progress(done: int, total: int) -> None:
