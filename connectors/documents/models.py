@@ -104,6 +104,8 @@ class DocumentChunk(models.Model):
     page = models.PositiveIntegerField(null=True, blank=True, help_text="PDF page, from 1.")
     embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True, blank=True)
     embedding_model = models.CharField(max_length=255, blank=True)
+    # Stored in the row, not out of line (migration 0004): BM25 reads it for every
+    # candidate passage.
     search = models.GeneratedField(
         expression=SearchVector("text", config=SEARCH_CONFIG),
         output_field=SearchVectorField(),

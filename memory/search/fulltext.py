@@ -72,20 +72,26 @@ def _cache_key(kind: str, scope: Scope, lexeme: str = "") -> str:
     return f"memory:{kind}:{scope.owner_id}:{digest}"
 
 
-def _common_key(scope: Scope, lexeme: str) -> str:
-    return _cache_key("common", scope, lexeme)
+def _df_key(scope: Scope, lexeme: str) -> str:
+    return _cache_key("df", scope, lexeme)
 
 
-def document_frequencies(cursor, scope: Scope, lexemes: list[str]) -> list[int]:
-    """How many of the owner's memories hold each lexeme, counting up to DF_CAP.
+def document_frequencies(
+    cursor, scope: Scope, lexemes: list[str], *, large: bool = False
+) -> list[int]:
+    """How many of the owner's rows hold each lexeme, counting up to DF_CAP.
 
-    Counting a very common lexeme costs DF_CAP row visits, so a lexeme found to reach
-    the cap is remembered as common for this owner for a while (it stays common as a
-    memory grows); rarer ones are counted afresh each time, which is cheap.
+    Counting visits one row per holder (up to DF_CAP), so a lexeme found to reach the
+    cap is remembered as common for this owner for a while (it stays common as the
+    corpus grows). For a `large` owner every count is remembered for a few minutes, as
+    its size and average length are: IDF needs them only roughly, and a 100,000-passage
+    drive would otherwise pay milliseconds per query lexeme on every turn.
     """
-    common = cache.get_many([_common_key(scope, lexeme) for lexeme in lexemes])
-    unknown = [lexeme for lexeme in lexemes if _common_key(scope, lexeme) not in common]
-    counted: dict[str, int] = {}
+    keys = {lexeme: _df_key(scope, lexeme) for lexeme in lexemes}
+    remembered = cache.get_many(list(keys.values()))
+    unknown = [lexeme for lexeme in lexemes if keys[lexeme] not in remembered]
+    counted: dict[str, int] = {keys[lexeme]: remembered[keys[lexeme]] for lexeme in lexemes
+                               if keys[lexeme] in remembered}  # fmt: skip
     if unknown:
         where, params = scope.where()
         cursor.execute(
@@ -94,11 +100,16 @@ def document_frequencies(cursor, scope: Scope, lexemes: list[str]) -> list[int]:
             f"FROM unnest(%s::text[]) WITH ORDINALITY AS q(query, n) ORDER BY q.n",
             [*params, DF_CAP, [tsquery_literal(lexeme) for lexeme in unknown]],
         )
-        counted = dict(zip(unknown, (row[0] for row in cursor.fetchall()), strict=True))
-        newly_common = {_common_key(scope, lex): df for lex, df in counted.items() if df >= DF_CAP}
-        if newly_common:
-            cache.set_many(newly_common, COMMON_CACHE_SECONDS)
-    return [counted.get(lexeme, DF_CAP) for lexeme in lexemes]
+        fresh = {keys[lex]: row[0] for lex, row in zip(unknown, cursor.fetchall(), strict=True)}
+        counted.update(fresh)
+        common = {key: df for key, df in fresh.items() if df >= DF_CAP}
+        if common:
+            cache.set_many(common, COMMON_CACHE_SECONDS)
+        # Never a zero: a file synced a minute later must be found by its rare words.
+        rare = {key: df for key, df in fresh.items() if 0 < df < DF_CAP}
+        if large and rare:
+            cache.set_many(rare, STATS_CACHE_SECONDS)
+    return [counted[keys[lexeme]] for lexeme in lexemes]
 
 
 def owner_statistics(cursor, scope: Scope) -> tuple[int, float]:
@@ -136,11 +147,11 @@ def text_plan(cursor, scope: Scope, query: str) -> TextPlan | None:
     lexemes = query_lexemes(cursor, query)
     if not lexemes:
         return None
-    dfs = document_frequencies(cursor, scope, lexemes)
+    total, avgdl = owner_statistics(cursor, scope)  # cached for large owners
+    dfs = document_frequencies(cursor, scope, lexemes, large=total >= STATS_CACHE_MIN)
     present = [(lexeme, df) for lexeme, df in zip(lexemes, dfs, strict=True) if df > 0]
     if not present:
         return None
-    total, avgdl = owner_statistics(cursor, scope)
     total = max(total, *(df for _, df in present))
     rare = [lexeme for lexeme, df in present if df < DF_CAP]
     return TextPlan(
@@ -153,28 +164,37 @@ def text_plan(cursor, scope: Scope, query: str) -> TextPlan | None:
 
 
 def text_sql(scope: Scope, plan: TextPlan, *, limit: int) -> tuple[str, list]:
+    """BM25 over the owner's rows that `plan.match` selects, best first.
+
+    Each row's score sums, over the query lexemes it holds, IDF x saturated term
+    frequency x length normalisation (Okapi BM25). A term's frequency is the number of
+    its positions. The row's tsvector is first cut down to the query's lexemes (marked
+    with weight A, then filtered on it, both in C), so a passage of ~90 lexemes costs
+    little more than a memory of ten; any other lexeme that was already weighted A is
+    dropped by the join on the query's lexemes.
+    """
     where, params = scope.where()
     joiner = " & " if plan.match_all else " | "
     tsquery = joiner.join(tsquery_literal(lexeme) for lexeme in plan.match)
     row_cap = DF_CAP if plan.match_all else DF_CAP * len(plan.match)
     return (
         f"WITH q AS (SELECT * FROM unnest(%s::text[], %s::float8[]) AS q(lexeme, idf)), "
-        f"docs AS (SELECT m.id, m.search, {scope.corpus.facts} FROM {scope.corpus.table} m "
-        f"  WHERE {where} AND m.search @@ %s::tsquery LIMIT %s), "
+        f"docs AS (SELECT m.id, length(m.search) AS dl, "
+        f"  ts_filter(setweight(m.search, 'A', %s::text[]), '{{a}}') AS held "
+        f"  FROM {scope.corpus.table} m WHERE {where} AND m.search @@ %s::tsquery LIMIT %s), "
         f"scored AS (SELECT d.id, sum(q.idf * (t.tf * (%s::float8 + 1)) / "
-        f"  (t.tf + %s::float8 * (1 - %s::float8 + %s::float8 * length(d.search) / %s::float8))) "
-        f"  AS score FROM docs d "
-        f"  CROSS JOIN LATERAL (SELECT u.lexeme, "
-        f"    coalesce(array_length(u.positions, 1), 1)::float8 AS tf "
-        f"    FROM unnest(d.search) u) t "
+        f"  (t.tf + %s::float8 * (1 - %s::float8 + %s::float8 * d.dl / %s::float8))) AS score "
+        f"  FROM docs d CROSS JOIN LATERAL (SELECT u.lexeme, "
+        f"    coalesce(array_length(u.positions, 1), 1)::float8 AS tf FROM unnest(d.held) u) t "
         f"  JOIN q ON q.lexeme = t.lexeme "
         f"  GROUP BY d.id ORDER BY score DESC, d.id LIMIT %s) "
-        f"SELECT s.id, s.score, d.moment, d.pinned, d.thread_key, d.lexeme_count, d.text "
-        f"FROM scored s JOIN docs d USING (id) "
-        f"ORDER BY s.score DESC, s.id",
+        # The facts of the winners only (a passage's text may be stored out of line).
+        f"SELECT s.id, s.score, {scope.corpus.facts} "
+        f"FROM scored s JOIN {scope.corpus.table} m ON m.id = s.id ORDER BY s.score DESC, s.id",
         [
             plan.terms,
             plan.weights,
+            plan.terms,
             *params,
             tsquery,
             row_cap,
