@@ -138,6 +138,11 @@ def document_context_build(*, answer: Message, question: str) -> DocumentContext
     return DocumentContext(block=block, detail=detail, items=items)
 
 
+CHIP_PATH_CHARS = 32  # a longer path shows as "…/<file name>" on its chip
+CHIP_WORDS = 6  # the opening words that tell apart passages of one section
+TITLE_WORDS = 24
+
+
 @dataclass(frozen=True)
 class CitedPassage:
     """A passage an answer used, as its chip and preview show it; from the chunk while it
@@ -186,17 +191,14 @@ class CitedPassage:
         return " · ".join(part for part in parts if part) + suffix + f"\n“{opening}”"
 
 
-CHIP_PATH_CHARS = 32
-CHIP_WORDS = 6
-TITLE_WORDS = 24
-
-
 def _recorded_line(answer: Message, tag: str) -> dict:
-    """The metadata of `tag`'s line in the prompt the answer was sent: fence_line writes
-    one JSON object per line after the tag, and no stored text can start a line with a
-    tag, so the line found is ours."""
+    """The metadata of `tag`'s line in the system prompt the answer was sent: fence_line
+    writes one JSON object per line after the tag, and no fenced text can start a line
+    with a tag, so the line found is ours (a user's own message is not searched)."""
     pattern = re.compile(rf"^{re.escape(fence_cite(tag))} (\{{.*\}})$", re.M)
     for message in answer.prompt_messages or []:
+        if message.get("role") != "system":
+            continue
         match = pattern.search(str(message.get("content", "")))
         if match:
             try:
