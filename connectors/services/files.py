@@ -114,6 +114,12 @@ class _Queued:
     chunks: list[Chunk]
 
 
+def _work_bytes(file: RemoteFile) -> int:
+    """What reading the file costs, for the time left: its size, none for a file refused
+    by its size (skipped at once, never downloaded)."""
+    return 0 if not file.size or check_size(file.size) is not None else file.size
+
+
 def _outermost(sources: list[Source]) -> list[Source]:
     """The included sources not inside another included one (by remote_id prefix)."""
     ids = [source.remote_id for source in sources]
@@ -236,7 +242,7 @@ class _SourceSync:
             if old is not None and file.remote_id not in reading and old.path != file.path:
                 store.document_touch(document_id=old.pk, file=file)
         report._total += len(work)
-        report._bytes_total += sum(file.size or 0 for file in work)
+        report._bytes_total += sum(_work_bytes(file) for file in work)
         report._unsized = report._unsized or any(not file.size for file in work)
         if report._reading_since is None:
             report._reading_since = time.monotonic()
@@ -245,7 +251,7 @@ class _SourceSync:
         for file in work:
             self.file_sync(file)
             report._done += 1
-            report._bytes_done += file.size or 0
+            report._bytes_done += _work_bytes(file)
             self.tell()
         self.flush()
         gone = [stored[remote_id].pk for remote_id in vanished]
