@@ -5,6 +5,9 @@ Connectors may use these helpers for their own chunks (memory never imports them
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -45,3 +48,44 @@ def embed_texts(texts: list[str], *, batch_size: int | None = None) -> np.ndarra
 def embed_query(text: str) -> np.ndarray:
     embedder = memory_embedder()
     return _check_width(embedder.encode_query(text)[None, :], embedder)[0]
+
+
+_threads: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _embedder_threads() -> ThreadPoolExecutor:
+    """A small pool per process (a pool inherited through fork has no live threads)."""
+    global _threads
+    if _threads is None or _threads[0] != os.getpid():
+        _threads = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="memory-embed"))
+    return _threads[1]
+
+
+class QueryVector:
+    """A question's embedding, made at most once, on another thread, when a search first
+    asks for it: a turn that searches memories and then documents embeds its question
+    once, and each search ranks its full-text candidates while the model works (torch
+    and the database driver both release the GIL)."""
+
+    def __init__(self, text: str, vector: np.ndarray | None = None) -> None:
+        self.text = text
+        self._future: Future[np.ndarray] | None = None
+        if vector is not None:
+            self._future = Future()
+            self._future.set_result(vector)
+
+    @classmethod
+    def of(cls, text: str, vector: np.ndarray | QueryVector | None) -> QueryVector:
+        """`vector` as a QueryVector: itself, a ready one, or one to embed `text`."""
+        return vector if isinstance(vector, QueryVector) else cls(text, vector)
+
+    def start(self) -> QueryVector:
+        """Begin embedding now (if not already), to overlap it with other work."""
+        if self._future is None:
+            self._future = _embedder_threads().submit(embed_query, self.text)
+        return self
+
+    def result(self) -> np.ndarray:
+        future = self.start()._future
+        assert future is not None
+        return future.result()

@@ -19,6 +19,7 @@ from django.db import transaction
 from assistant.models import ContextItem, Message
 from inference.fencing import FENCE_FORMAT_NOTE, fence_line, fence_overhead, fence_wrap
 from inference.tokens import estimate_tokens
+from memory.embedding import QueryVector
 from memory.models import Kind, MemoryItem, SessionSummary
 from memory.search import memory_search
 from memory.services.preferences import memory_is_active
@@ -66,7 +67,9 @@ def memory_line_tokens(item: MemoryItem) -> int:
     return estimate_tokens(memory_line(item) + "\n")
 
 
-def _candidates(*, answer: Message, question: str) -> list[ContextItem] | None:
+def _candidates(
+    *, answer: Message, question: str, vector: QueryVector | None
+) -> list[ContextItem] | None:
     """Pinned memories, then retrieved ones (unsaved rows); None when nothing is remembered."""
     conversation = answer.conversation
     owner = conversation.owner
@@ -82,7 +85,9 @@ def _candidates(*, answer: Message, question: str) -> list[ContextItem] | None:
             ContextItem(answer=answer, source=ContextItem.Source.PINNED, memory=item,
                         tag=memory_tag(item.pk), signals=["pinned"], text=item.text)
         )  # fmt: skip
-    hits = memory_search(owner=owner, query=question, limit=settings.MEMORY_RETRIEVE_K)
+    hits = memory_search(
+        owner=owner, query=question, limit=settings.MEMORY_RETRIEVE_K, vector=vector
+    )
     if any(hit.item.kind == Kind.SUMMARY for hit in hits):
         # This conversation's own summaries are already in its prompt (as history, or as
         # the summary block when old turns are left out): don't inject them twice.
@@ -121,7 +126,10 @@ def _left_out_detail(candidates: list[ContextItem], budget: int) -> str:
     return f"{' and '.join(parts)} left out (over the {budget}-token memory budget)"
 
 
-def memory_context_build(*, answer: Message, question: str) -> MemoryContext:
+def memory_context_build(
+    *, answer: Message, question: str, vector: QueryVector | None = None
+) -> MemoryContext:
+    """`vector`: the turn's question embedding, shared with its document search."""
     conversation = answer.conversation
     if conversation.incognito:
         return MemoryContext(note="Incognito conversation: memory is neither read nor written.")
@@ -130,7 +138,7 @@ def memory_context_build(*, answer: Message, question: str) -> MemoryContext:
     try:
         # A savepoint: a failed query leaves the turn's transaction usable.
         with transaction.atomic():
-            candidates = _candidates(answer=answer, question=question)
+            candidates = _candidates(answer=answer, question=question, vector=vector)
     except Exception as error:  # embedding model, database, anything: answer without memory
         logger.exception("Memory retrieval failed for answer %s", answer.pk)
         return MemoryContext(note=_failure_note(error))

@@ -41,6 +41,7 @@ from connectors.documents.models import DocumentChunk
 from connectors.documents.search import RetrievedChunk, chunks_searchable, document_search
 from inference.fencing import FENCE_FORMAT_NOTE, fence_cite, fence_line, fence_overhead, fence_wrap
 from inference.tokens import estimate_tokens
+from memory.embedding import QueryVector
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,10 @@ def _signals(hit: RetrievedChunk, *, above_floor: bool) -> list[str]:
     return ["document", *sorted(hit.signals), *([] if above_floor else [BELOW_FLOOR])]
 
 
-def document_context_build(*, answer: Message, question: str) -> DocumentContext:
+def document_context_build(
+    *, answer: Message, question: str, vector: QueryVector | None = None
+) -> DocumentContext:
+    """`vector`: the turn's question embedding, shared with its memory search."""
     owner = answer.conversation.owner
     if settings.DOCUMENT_RETRIEVE_K <= 0 or not question.strip():
         return DocumentContext()
@@ -100,7 +104,9 @@ def document_context_build(*, answer: Message, question: str) -> DocumentContext
         return DocumentContext()  # one query: no embedding, no search, for users without files
     try:
         with transaction.atomic():  # a savepoint: a failed read leaves the turn usable
-            hits = document_search(owner=owner, query=question, limit=settings.DOCUMENT_RETRIEVE_K)
+            hits = document_search(
+                owner=owner, query=question, limit=settings.DOCUMENT_RETRIEVE_K, vector=vector
+            )
     except Exception:  # embedding model, database: answer without documents
         logger.exception("Searching documents failed for answer %s", answer.pk)
         return DocumentContext(detail="The user's files could not be searched for this answer.")

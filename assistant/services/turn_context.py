@@ -9,6 +9,7 @@ from assistant.services.calendar_context import calendar_context_build
 from assistant.services.context import memory_context_build
 from assistant.services.document_context import document_context_build
 from assistant.services.prompt import Prompt, PromptExtra, chat_prompt_build
+from memory.embedding import QueryVector
 from memory.services.items import memory_mark_used
 
 
@@ -32,9 +33,12 @@ def turn_prompt_prepare(*, answer: Message, **record) -> Prompt:
 
     Runs once per answer: the caller claimed it, so there are no earlier context rows."""
     question = _question_for(answer)
-    memory = memory_context_build(answer=answer, question=question)
+    # Embedded once, by the first search that needs it (none for a user with no memory
+    # and no files).
+    vector = QueryVector(question)
+    memory = memory_context_build(answer=answer, question=question, vector=vector)
     calendar = calendar_context_build(answer=answer, question=question)
-    documents = document_context_build(answer=answer, question=question)
+    documents = document_context_build(answer=answer, question=question, vector=vector)
     prompt = chat_prompt_build(
         answer=answer,
         memory_block=memory.block,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from connectors.documents.models import Document, DocumentChunk, DocumentChunkQuerySet
+from memory.embedding import QueryVector
 from memory.search import Corpus, hybrid_search
 
 # The Facts columns over alias m: chunks have no pins or threads; their lexeme count
@@ -49,9 +50,10 @@ def chunks_searchable(owner) -> DocumentChunkQuerySet:
 
 
 def document_search(
-    *, owner, query: str, limit: int, vector: np.ndarray | None = None
+    *, owner, query: str, limit: int, vector: np.ndarray | QueryVector | None = None
 ) -> list[RetrievedChunk]:
-    """The `limit` passages of `owner`'s files that best answer `query`, best first."""
+    """The `limit` passages of `owner`'s files that best answer `query`, best first
+    (`vector`: the query already embedded, or the turn's shared QueryVector)."""
     if limit <= 0 or not (query or "").strip():
         return []
     ranked = hybrid_search(

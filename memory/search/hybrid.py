@@ -15,7 +15,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 
-from memory.embedding import embed_query
+from memory.embedding import QueryVector
 from memory.search import fulltext, fusion, sql
 
 
@@ -38,24 +38,25 @@ def hybrid_search(
     corpus: sql.Corpus,
     query: str,
     limit: int,
-    vector: np.ndarray | None = None,
+    vector: np.ndarray | QueryVector | None = None,
 ) -> list[Ranked]:
     """The `limit` rows of `owner_id` in `corpus` that best answer `query`, best first.
 
-    Pass `vector` when the query is already embedded (one embedding per turn)."""
+    Pass `vector` when the query is already embedded, or the turn's QueryVector (one
+    embedding per turn); either way the text is ranked while the model works."""
     query = (query or "").strip()
     if not query or limit <= 0:
         return []
     scope = sql.Scope(owner_id, corpus=corpus)
     pool = max(limit, settings.MEMORY_SEARCH_CANDIDATES)
-    vector = embed_query(query) if vector is None else vector
+    embedding = QueryVector.of(query, vector).start()
     with transaction.atomic(), connection.cursor() as cursor:
         text_list = fulltext.text_candidates(cursor, scope, query, limit=pool)
         owner_rows, _ = fulltext.owner_statistics(cursor, scope)
         vector_list = sql.vector_candidates(
             cursor,
             scope,
-            vector,
+            embedding.result(),
             limit=pool,
             ef_search=settings.MEMORY_HNSW_EF_SEARCH,
             exact=sql.exact_is_cheaper(cursor, scope, owner_rows=owner_rows, limit=pool),

@@ -9,9 +9,7 @@ signals brought it and where it ranked in each list.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,22 +18,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from memory.embedding import embed_query
+from memory.embedding import QueryVector
 from memory.models import MemoryItem, Status
 from memory.search import fulltext, fusion, sql
 from memory.search.timeparse import asks_when, mentions_time, query_windows
 
 # How many of the strongest hits bring their thread neighbours along.
 CONTEXT_HITS = 20
-_threads: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _embedder_threads() -> ThreadPoolExecutor:
-    """A small pool per process (a pool inherited through fork has no live threads)."""
-    global _threads
-    if _threads is None or _threads[0] != os.getpid():
-        _threads = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="memory-embed"))
-    return _threads[1]
 
 
 @dataclass(frozen=True)
@@ -78,24 +67,21 @@ def memory_search(
     kinds: Iterable[str] | None = None,
     statuses: Iterable[str] = (Status.ACTIVE,),
     now: datetime | None = None,
-    vector: np.ndarray | None = None,
+    vector: np.ndarray | QueryVector | None = None,
 ) -> list[RetrievedMemory]:
     """The `limit` memories of `owner` that best answer `query`, best first.
 
-    Pass `vector` when the query is already embedded (a turn searching documents too)."""
+    Pass `vector` when the query is already embedded, or a QueryVector a turn shares
+    with its document search (embedded once, by whichever search needs it first)."""
     query = (query or "").strip()
     if not query or limit <= 0 or owner is None or owner.pk is None:
         return []
     now = now or timezone.now()
     scope = sql.Scope(owner.pk, tuple(statuses), tuple(kinds) if kinds else None)
     pool = settings.MEMORY_SEARCH_CANDIDATES
-    # The model embeds the query on another thread while PostgreSQL ranks the text
-    # (torch and the database driver both release the GIL): ~10 ms saved per search.
-    embedding: Future[np.ndarray] = Future()
-    if vector is None:
-        embedding = _embedder_threads().submit(embed_query, query)
-    else:
-        embedding.set_result(vector)
+    # The model embeds the query on another thread while PostgreSQL ranks the text:
+    # ~10 ms saved per search.
+    embedding = QueryVector.of(query, vector).start()
     with transaction.atomic(), connection.cursor() as cursor:
         text_list = fulltext.text_candidates(cursor, scope, query, limit=pool)
         owner_rows, _ = fulltext.owner_statistics(cursor, scope)  # cached for large owners

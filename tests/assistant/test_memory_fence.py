@@ -121,7 +121,7 @@ def broken_vector_search(cursor, *args, **kwargs):
 @pytest.mark.parametrize(
     "target, replacement, reason",
     [
-        ("memory.search.retriever.embed_query", broken_embedding,
+        ("memory.embedding.embed_query", broken_embedding,
          "RuntimeError: embedding model unavailable"),
         (sql, broken_vector_search, 'ProgrammingError: column "no_such_column" does not exist'),
     ],
