@@ -227,25 +227,27 @@ def connection_sync_run(
 
 class _ProgressWriter:
     """A drive sync's counts onto its run: at most one UPDATE a second (a sync of small
-    files tells after each one), but always the first of each stage and the last."""
+    files tells after each one), but always the first of each stage and the last file."""
 
     def __init__(self, run: TaskRun, also: Watch | None) -> None:
         self.run, self.also = run, also
         self.written_at = float("-inf")
         self.stage = ""
         self.last: SyncProgress | None = None
+        self.written_done = -1
 
     def __call__(self, progress: SyncProgress) -> None:
         now, self.last = time.monotonic(), progress
         if (
             progress.stage != self.stage
             or now - self.written_at >= PROGRESS_WRITE_EVERY_S
-            or progress.done >= progress.total > 0
+            or progress.done >= progress.total > self.written_done
         ):
             task_run_progress(
                 run=self.run, done=progress.done, total=progress.total, detail=progress.as_dict()
             )
             self.written_at, self.stage = now, progress.stage
+            self.written_done = progress.done
         if self.also is not None:
             self.also(progress)
 

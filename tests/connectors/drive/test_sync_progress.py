@@ -71,7 +71,8 @@ def test_the_run_keeps_the_counts_with_skip_reasons(owner, dav, settings):
     assert (final.seen, final.total, final.unchanged, final.chunks_embedded) == (4, 0, 4, 0)
 
 
-def test_progress_reaches_the_database_at_most_once_a_second(owner, dav):
+def test_progress_reaches_the_database_at_most_once_a_second(owner, dav, monkeypatch):
+    monkeypatch.setattr(syncs, "PROGRESS_WRITE_EVERY_S", 3600)  # no second passes, here
     for number in range(12):
         dav.write(f"note{number:02}.txt", f"Note {number}: the harvest is in week {number}.")
     connection = connect(owner, dav)
@@ -80,9 +81,9 @@ def test_progress_reaches_the_database_at_most_once_a_second(owner, dav):
     writes = [
         q["sql"] for q in queries if "progress_detail" in q["sql"] and q["sql"].startswith("UPDATE")
     ]
-    assert len(heard) >= 14  # listing, start of reading, each file, the batch, the end
-    # The first of each stage and the last always; a fast sync writes nothing between.
-    assert 3 <= len(writes) <= 5
+    assert len(heard) == 16  # listing, start of reading, each file, the batch, the end
+    # Only the first of each stage (listing, reading, finished) and the last file.
+    assert len(writes) == 4
     assert SyncProgress.from_dict(run.progress_detail).indexed == 12
 
 
