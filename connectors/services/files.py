@@ -11,9 +11,12 @@ stored one document per short transaction (connectors/services/documents.py).
 
 A file that cannot be read is recorded with its reason (skipped) or its error (failed,
 retried next sync) and the sync goes on; a failure of the server (wrong password,
-unreachable) stops it as a ConnectorError. Restarted after a crash, a sync reads only
-what is not stored at its current revision. Files gone from a complete listing are
-deleted with their chunks.
+unreachable) stops it as a ConnectorError, and so does the worker's time limit.
+Restarted after a crash, a sync reads only what is not stored at its current revision.
+Files gone from a complete listing are deleted with their chunks.
+
+After each listing, file and embedding batch the counts go to the caller's `watch`
+(connectors/services/progress.py: the page's live line and the command's bar).
 """
 
 from __future__ import annotations
