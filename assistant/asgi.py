@@ -16,7 +16,11 @@ from django.urls import reverse  # noqa: E402
 from assistant.body_limit import RequestBodyLimit  # noqa: E402
 
 application = RequestBodyLimit(
-    application, limits=lambda: {reverse("memory:import"): settings.MEMORY_IMPORT_MAX_BYTES}
+    application,
+    limits=lambda: {
+        reverse("memory:import"): settings.MEMORY_IMPORT_MAX_BYTES,
+        reverse("connectors:uploads-add"): settings.UPLOADS_MAX_REQUEST_BYTES,
+    },
 )
 
 

@@ -4,7 +4,8 @@ Django's ASGI handler reads the whole body into a temporary file before a view o
 upload handler runs, so a size check in the view comes too late to keep a huge upload
 off the disk. Here a declared Content-Length over the limit is answered with 413 at
 once, and a body that arrives bigger than declared (or chunked) is cut off at the limit.
-Only the paths given are limited (today: the memory import, MEMORY_IMPORT_MAX_BYTES).
+Only the paths given are limited (the memory import, MEMORY_IMPORT_MAX_BYTES, and
+uploads, UPLOADS_MAX_REQUEST_BYTES).
 """
 
 from __future__ import annotations

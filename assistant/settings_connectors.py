@@ -65,6 +65,10 @@ DOCUMENT_MAX_UNZIPPED_BYTES = env_int(
 )
 # Uploads: where the files users add from the browser are kept (one folder per user).
 UPLOADS_ROOT = Path(env_str("UPLOADS_ROOT", str(_DATA_DIR / "uploads"))).resolve()
+# The largest upload request (several files at once), refused before any of it is read.
+UPLOADS_MAX_REQUEST_BYTES = env_int(
+    "UPLOADS_MAX_REQUEST_BYTES", 4 * DOCUMENT_MAX_BYTES + 1024 * 1024, minimum=1024
+)
 # The rolling window recurring events are expanded over, around today.
 CALENDAR_WINDOW_PAST_DAYS = env_int("CALENDAR_WINDOW_PAST_DAYS", 365, minimum=1)
 CALENDAR_WINDOW_FUTURE_DAYS = env_int("CALENDAR_WINDOW_FUTURE_DAYS", 365, minimum=1)

@@ -73,6 +73,23 @@
     if (form.matches && form.matches("form[data-upload-auto]")) form.reset();
   });
 
+  // A refused upload (too large for one request: 413 before any of it was read) says
+  // why in the notice, as a refused file does.
+  document.addEventListener("htmx:responseError", function (event) {
+    var form = event.target;
+    var notice = document.getElementById("upload-notice");
+    if (!notice || !form.matches || !form.matches("form[data-upload-auto]")) return;
+    var xhr = event.detail.xhr;
+    var line = document.createElement("p");
+    line.className = "error";
+    line.setAttribute("role", "alert");
+    line.textContent = xhr.status === 413
+      ? "These files are too large to send at once: " + (xhr.responseText || "").trim()
+      : "The files could not be added (" + xhr.status + "). Try again.";
+    notice.replaceChildren(line);
+    form.reset();
+  });
+
   // The next message sent clears the chat's upload notice (it has said its piece).
   document.addEventListener("message-sent", function () {
     var notice = document.getElementById("upload-notice");
