@@ -34,11 +34,12 @@ def turn_prompt_prepare(*, answer: Message, **record) -> Prompt:
     Runs once per answer: the caller claimed it, so there are no earlier context rows."""
     question = _question_for(answer)
     # Embedded once, by the first search that needs it (none for a user with no memory
-    # and no files).
+    # and no files), while that search ranks its full text. Documents go first: their
+    # full-text ranking is the longer one, so it hides more of the model's time.
     vector = QueryVector(question)
+    documents = document_context_build(answer=answer, question=question, vector=vector)
     memory = memory_context_build(answer=answer, question=question, vector=vector)
     calendar = calendar_context_build(answer=answer, question=question)
-    documents = document_context_build(answer=answer, question=question, vector=vector)
     prompt = chat_prompt_build(
         answer=answer,
         memory_block=memory.block,

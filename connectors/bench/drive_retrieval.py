@@ -4,8 +4,8 @@ Embedding 100,000 passages for real would take hours here, so, as memory's scale
 does, the synced passages' own vectors are reused: each filler passage joins the text
 and sums the vectors of two real ones (plus a little noise, so no two rows share a
 vector), written by COPY into documents of the synced folder, with the indexes in place
-(what a big first sync leaves). Then each question is embedded once and searched as a
-turn does: memories (memory_search) and passages (document_search).
+(what a big first sync leaves). Then each question is searched as a turn does: passages
+(document_search), then memories (memory_search), the question embedded once.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from connectors.documents.models import Document, DocumentChunk
 from connectors.documents.search import document_search
 from memory.bench import synthetic
 from memory.bench.stats import percentile
-from memory.embedding import configured_model_name, embed_query
+from memory.embedding import QueryVector, configured_model_name
 from memory.models import Actor, Source
 from memory.search import memory_search
 from memory.services import memory_bulk_create
@@ -104,9 +104,9 @@ def retrieval(
     latencies, found = [], []
     for question in asked:
         started = time.perf_counter()
-        vector = embed_query(question)
-        memory_search(owner=owner, query=question, limit=k_memory, vector=vector)
+        vector = QueryVector(question)  # as a turn does: embedded once, documents first
         passages = document_search(owner=owner, query=question, limit=k_documents, vector=vector)
+        memory_search(owner=owner, query=question, limit=k_memory, vector=vector)
         latencies.append((time.perf_counter() - started) * 1000)
         found.append(len(passages))
     return {

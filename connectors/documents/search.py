@@ -60,7 +60,10 @@ def document_search(
         owner_id=owner.pk, corpus=CHUNKS, query=query, limit=limit * OVERFETCH, vector=vector
     )
     chunks = (
-        chunks_searchable(owner).select_related("document").in_bulk([hit.row_id for hit in ranked])
+        chunks_searchable(owner)
+        .select_related("document")
+        .defer("embedding", "search")  # stored out of line or large; not shown
+        .in_bulk([hit.row_id for hit in ranked])
     )
     kept = [hit for hit in ranked if hit.row_id in chunks][:limit]
     return [

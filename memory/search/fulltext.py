@@ -8,7 +8,7 @@ frequencies counted over the owner's own memories.
 Cost stays bounded for owners with very many memories: document frequencies are
 counted only up to DF_CAP; lexemes that common do not select documents (they still add
 to the score of documents that rarer lexemes selected), and when every lexeme is that
-common only documents holding all of them are considered.
+common only documents holding all of them are considered, a few per result asked.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ AVGDL_SAMPLE = 1000
 STATS_CACHE_MIN = 5000
 STATS_CACHE_SECONDS = 300
 COMMON_CACHE_SECONDS = 3600
+# When every query lexeme is common, at most this many rows per result asked are scored
+# (of those holding them all). Each holds every lexeme, so BM25 tells them apart only by
+# term frequency and length; more would cost a row visit each and add little.
+COMMON_ROWS_PER_RESULT = 4
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,7 @@ def text_sql(scope: Scope, plan: TextPlan, *, limit: int) -> tuple[str, list]:
     where, params = scope.where()
     joiner = " & " if plan.match_all else " | "
     tsquery = joiner.join(tsquery_literal(lexeme) for lexeme in plan.match)
-    row_cap = DF_CAP if plan.match_all else DF_CAP * len(plan.match)
+    row_cap = COMMON_ROWS_PER_RESULT * limit if plan.match_all else DF_CAP * len(plan.match)
     return (
         f"WITH q AS (SELECT * FROM unnest(%s::text[], %s::float8[]) AS q(lexeme, idf)), "
         f"docs AS (SELECT m.id, length(m.search) AS dl, "
