@@ -15,7 +15,10 @@ from typing import Any, Protocol
 
 class SyncEnqueue(Protocol):
     def __call__(self, *, connection: Any) -> None:
-        """Queue one background sync of `connection` (after the current transaction commits)."""
+        """Queue one background sync of `connection` (after the current transaction commits).
+
+        While one is already running, the change may have come after it listed: it then
+        syncs once more when it ends (one follow-up however many calls came meanwhile)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Connector syncs as background runs: enqueue (one per connection), claim, run, sweep.
 
 Safe to kill and re-run: a worker claims the connection with a conditional UPDATE (an
-expired claim, or one held by the same task id after a redelivery, can be taken again);
+expired claim, or one held by the same task id after a redelivery, can be taken again;
+claims.py); a change queued while a worker syncs makes it sync once more when it ends;
 connectors.services.sync applies each source in its own transaction together with its
 new sync state, so a run killed half-way leaves the previous state and the next run
 redoes that source. Transient errors retry with backoff (the task does that);
@@ -23,6 +24,13 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from assistant.background.claims import (
+    claim_ttl,
+    connection_claim,
+    connection_claim_release,
+    connection_claim_release_asked,
+    sync_again_ask,
+)
 from assistant.background.models import TaskRun
 from assistant.background.runs import (
     RunOutcome,
@@ -32,6 +40,7 @@ from assistant.background.runs import (
     task_run_finished,
     task_run_progress,
 )
+from connectors import hooks
 from connectors.base import ConnectorError, PermanentError
 from connectors.crypto import SecretsUnreadable
 from connectors.hooks import SyncStatus
@@ -65,16 +74,12 @@ def connection_label(connection: Connection) -> str:
     return f"sync of {connection.label}"[:255]
 
 
-def _claim_ttl() -> timedelta:
-    return timedelta(seconds=settings.CONNECTOR_SYNC_CLAIM_TTL_S)
-
-
 def _waiting(now: datetime) -> QuerySet[TaskRun]:
     """Sync runs still waiting or running (younger than a claim: older ones were lost)."""
     return TaskRun.objects.pending().filter(
         kind=TaskRun.Kind.SYNC,
         connection__isnull=False,
-        created_at__gte=now - _claim_ttl(),
+        created_at__gte=now - claim_ttl(),
     )
 
 
@@ -85,16 +90,20 @@ def connection_sync_enqueue(*, connection: Connection) -> TaskRun | None:
     """Queue a sync (sent after the surrounding transaction commits) and record its run.
 
     One per connection: while a run is waiting or running, that run is returned and
-    nothing new is queued. Paused connections are not synced (None)."""
+    nothing new is queued. A running one, though, may have listed the folder before this
+    change: unless another run is waiting, the worker syncing it is asked to sync once
+    more when it ends (claims.py). Paused connections are not synced (None)."""
     now = timezone.now()
     with transaction.atomic():
         # The row lock serialises two "sync now" clicks: the second sees the first's run.
         locked = Connection.objects.select_for_update().filter(pk=connection.pk).first()
         if locked is None or locked.is_paused:
             return None
-        existing = _waiting(now).filter(connection=locked).order_by("created_at").first()
-        if existing is not None:
-            return existing
+        waiting = list(_waiting(now).filter(connection=locked).order_by("created_at"))
+        if waiting:
+            if all(run.state == TaskRun.State.RUNNING for run in waiting):
+                sync_again_ask(connection_id=locked.pk, now=now)
+            return waiting[0]
         task_id = str(uuid.uuid4())
         run = task_run_create(
             owner=locked.owner,
@@ -141,29 +150,6 @@ def connections_sweep(*, now: datetime | None = None) -> SyncSweepReport:
     return SyncSweepReport(enqueued=enqueued)
 
 
-# -- claiming -----------------------------------------------------------------------------
-
-
-def connection_claim(*, connection_id: int, token: str, now: datetime | None = None) -> bool:
-    """Take the connection for one sync: one conditional UPDATE, never check-then-act."""
-    now = now or timezone.now()
-    free = (
-        Q(sync_claimed_until__isnull=True)
-        | Q(sync_claimed_until__lt=now)
-        | Q(sync_claimed_by=token)  # the same task, redelivered after a crash or retried
-    )
-    claimed = Connection.objects.filter(free, pk=connection_id).update(
-        sync_claimed_until=now + _claim_ttl(), sync_claimed_by=token[:64]
-    )
-    return claimed == 1
-
-
-def connection_claim_release(*, connection_id: int, token: str) -> None:
-    Connection.objects.filter(pk=connection_id, sync_claimed_by=token[:64]).update(
-        sync_claimed_until=None, sync_claimed_by=""
-    )
-
-
 # -- running ------------------------------------------------------------------------------
 
 
@@ -207,22 +193,48 @@ def connection_sync_run(
     if connection.kind not in kinds():
         return RunOutcome.skipped(f"This server no longer offers {connection.kind!r} connections.")
     token = task_id or f"local-{uuid.uuid4()}"
-    if not connection_claim(connection_id=connection.pk, token=token):
-        return RunOutcome.skipped("Another sync of this connection is running.")
+    if not _claim_or_ask(connection_id=connection.pk, token=token):
+        return RunOutcome.skipped(
+            "Another sync of this connection is running; it syncs again when it ends."
+        )
     run = _run_for(connection=connection, task_id=task_id)
     try:
         outcome = _sync_claimed(connection=connection, run=run, also=progress, watching=watch)
-    except Exception as error:
-        if not task_id:
-            task_run_failed(run=run, error=getattr(error, "message", "") or str(error))
+    except BaseException as error:
+        try:
+            if not task_id and isinstance(error, Exception):
+                task_run_failed(run=run, error=getattr(error, "message", "") or str(error))
+        finally:
+            # Any ending but a killed process frees the connection at once (that one waits
+            # for the claim to expire, or for its redelivered task, which holds the same token).
+            connection_claim_release(connection_id=connection.pk, token=token)
         raise
-    finally:
-        # Any ending but a killed process frees the connection at once (that one waits
-        # for the claim to expire, or for its redelivered task, which holds the same token).
-        connection_claim_release(connection_id=connection.pk, token=token)
-    if not task_id:
-        task_run_finished(run=run, outcome=outcome)
+    _sync_ended(connection=connection, run=run, token=token, outcome=outcome)
     return outcome
+
+
+def _claim_or_ask(*, connection_id: int, token: str) -> bool:
+    """Take the claim; or, while another worker holds it, ask that one to sync again when
+    it ends (it may have listed before the change this run was queued for). False: skip."""
+    for _ in range(3):  # a claim freed between the two UPDATEs is tried again
+        if connection_claim(connection_id=connection_id, token=token):
+            return True
+        if sync_again_ask(connection_id=connection_id):
+            return False
+    return False
+
+
+def _sync_ended(*, connection: Connection, run: TaskRun, token: str, outcome: RunOutcome) -> None:
+    """The run's outcome, the claim freed and (after a success that someone asked to repeat
+    while it ran) the one follow-up, in one transaction: an enqueue that waits on the
+    connection's row lock sees this run finished and the follow-up queued, never this run
+    still running without its claim. The signals record the same outcome again later."""
+    with transaction.atomic():
+        task_run_finished(run=run, outcome=outcome)
+        asked = connection_claim_release_asked(connection_id=connection.pk, token=token)
+        if asked and outcome.state == TaskRun.State.SUCCEEDED:
+            # Through the registered home, as every enqueue (connection_sync_enqueue).
+            hooks.sync_enqueue(connection=connection)
 
 
 class _ProgressWriter:
