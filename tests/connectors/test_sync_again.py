@@ -9,6 +9,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from assistant.background.claims import AGAIN_KEY, claim_ttl, sync_again_ask
@@ -18,9 +20,9 @@ from assistant.background.syncs import (
     connection_claim,
     connection_sync_enqueue,
     connection_sync_run,
+    connection_sync_status,
 )
 from assistant.background.tasks import connection_sync
-from connectors import hooks
 from connectors.documents.models import Document
 from connectors.models import Connection, Event
 from connectors.uploads.services import upload_add, uploads_connection_get_or_create
@@ -44,30 +46,32 @@ def add_file(connection, name: str, body: bytes) -> None:
 
 
 def test_a_file_uploaded_during_a_sync_is_read_by_one_follow_up(
-    owner, settings, tmp_path, django_capture_on_commit_callbacks
+    owner, owner_client, settings, tmp_path, django_capture_on_commit_callbacks
 ):
     settings.UPLOADS_ROOT = tmp_path / "uploads"
     connection = uploads_connection_get_or_create(owner=owner)
     add_file(connection, "tomatoes.txt", b"Tomatoes need six hours of sun.")
-    uploaded: list[str] = []
+    uploaded: list[int] = []
 
     def upload_after_listing(progress) -> None:
         # The folder is listed: this file comes too late for this sync.
         if progress.stage != "listing" and not uploaded:
-            add_file(connection, "basil.txt", b"Basil goes out in May.")
-            hooks.sync_enqueue(connection=connection)  # what the upload view does
-            uploaded.append("basil.txt")
+            basil = SimpleUploadedFile("basil.txt", b"Basil goes out in May.", "text/plain")
+            response = owner_client.post(reverse("connectors:uploads-add"), {"files": [basil]})
+            uploaded.append(response.status_code)
 
     with django_capture_on_commit_callbacks() as sent:
         first = connection_sync_run(connection_id=connection.pk, watch=upload_after_listing)
 
-    assert first.state == "succeeded" and uploaded
+    assert first.state == "succeeded" and uploaded == [302]
     assert len(sent) == 1  # the follow-up's task, sent once the first run's end commits
     done, follow_up = runs_of(connection)
     assert (done.state, follow_up.state) == ("succeeded", "queued")
     indexed = Document.objects.filter(connection=connection, status=Document.Status.INDEXED)
     assert list(indexed.values_list("path", flat=True)) == ["tomatoes.txt"]
     assert not asked(connection)
+    status = connection_sync_status(connection=connection)  # the page keeps "indexing…"
+    assert status.pending and status.line.startswith("Waiting for a worker")
 
     with django_capture_on_commit_callbacks() as sent:
         connection_sync.apply(args=(connection.pk,), task_id=follow_up.celery_task_id)
