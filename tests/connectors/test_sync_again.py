@@ -5,11 +5,13 @@ failed one starts none (a transient error's retry lists again)."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection as db_connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -221,3 +223,50 @@ def test_a_request_from_before_a_sync_claims_is_not_repeated(owner, scripted_kin
 
     assert outcome.state == "succeeded" and not asked(connection)
     assert len(runs_of(connection)) == 1
+
+
+def test_enqueues_from_several_connections_at_once_make_one_follow_up(
+    owner, scripted_kind, syncs, transactional_db
+):
+    """Four requests at once, each on its own database connection, while a sync holds
+    the claim: the row lock and the conditional UPDATEs leave one follow-up."""
+    connection = scripted_connection(owner, scripted_kind)
+    listed, go_on = threading.Event(), threading.Event()
+
+    def hold(remote_id: str) -> None:
+        listed.set()
+        assert go_on.wait(20)
+
+    def in_thread(target) -> threading.Thread:
+        def run() -> None:
+            try:
+                target()
+            finally:
+                db_connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    scripted_kind.during_sync = hold
+    outcomes: list = []
+    sync = in_thread(lambda: outcomes.append(connection_sync_run(connection_id=connection.pk)))
+    assert listed.wait(20)
+    barrier = threading.Barrier(4)
+
+    def request() -> None:
+        barrier.wait(10)
+        outcomes.append(connection_sync_enqueue(connection=connection))
+
+    requests = [in_thread(request) for _ in range(4)]
+    for thread in requests:
+        thread.join(20)
+    assert asked(connection)
+    go_on.set()
+    sync.join(20)
+
+    assert len(outcomes) == 5 and outcomes[-1].state == "succeeded"
+    running = runs_of(connection)
+    assert len(running) == 1 and all(o == running[0] for o in outcomes[:-1])
+    assert syncs == [connection.pk]  # the follow-up, through the registered enqueue
+    assert not asked(connection)
