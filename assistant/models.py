@@ -188,21 +188,29 @@ class ContextItem(models.Model):
 
     @property
     def found_by(self) -> list[str]:
-        """The signals that explain why this was found (memory's BACKGROUND_SIGNALS left out)."""
-        return [s for s in self.signals if s not in BACKGROUND_SIGNALS] or self.signals
+        """The signals that explain why this was found (memory's BACKGROUND_SIGNALS left
+        out, and the relevance-floor mark, which says why it was not injected)."""
+        found = [s for s in self.signals if s not in BACKGROUND_SIGNALS and s != "below_floor"]
+        return found or self.signals
 
 
 # Background work's and the account's models live with their code; importing them here
 # registers them in this app.
 from assistant.account_models import AccountSettings, EventProposal  # noqa: E402
 from assistant.background.models import PendingImport, TaskRun  # noqa: E402
+from assistant.teams.audit_models import AuditEvent  # noqa: E402
+from assistant.teams.models import Invitation, Membership, Team  # noqa: E402
 
 __all__ = [
     "AccountSettings",
+    "AuditEvent",
     "ContextItem",
     "Conversation",
     "EventProposal",
+    "Invitation",
+    "Membership",
     "Message",
     "PendingImport",
     "TaskRun",
+    "Team",
 ]

@@ -160,6 +160,7 @@ def test_an_unrelated_turn_injects_no_passage_and_the_inspector_says_why(
     rows = ContextItem.objects.filter(answer=answer, source="document")
     assert rows.count() == 3 and not rows.filter(injected=True).exists()  # retrieved, kept out
     assert all("below_floor" in row.signals for row in rows)
+    assert all("below_floor" not in row.found_by for row in rows)  # a reason, not a signal
     assert reverse("connectors:passage", args=[rows[0].chunk_id]) not in frames[-1][1]  # no chip
     context = document_context_build(answer=answer, question="hello")
     assert context.block == "" and "0 passages" in context.detail
