@@ -25,6 +25,12 @@ class AccountSettings(models.Model):
     work_start = models.TimeField(default=time(9, 0))
     work_end = models.TimeField(default=time(17, 0))
     work_days = models.JSONField(default=default_work_days, help_text="Weekdays, Monday = 0.")
+    # The team the chat works in (null: personal space). Stored here, not in the session,
+    # so every device, the API and background work see the same choice; never trusted as
+    # is: assistant.teams.selectors.active_team_for checks the membership on each request.
+    active_team = models.ForeignKey(
+        "assistant.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"settings of {self.user}"

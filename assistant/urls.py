@@ -58,6 +58,7 @@ urlpatterns = [
     path("proposals/<int:pk>/edit", event_proposals.edit, name="proposal-edit"),
     path("proposals/<int:pk>/cancel", event_proposals.cancel, name="proposal-cancel"),
     path("connections/", include("connectors.urls")),
+    path("teams/", include("assistant.teams.urls")),
     # /healthz is answered by assistant.middleware.HealthzMiddleware, before host checks.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,0 +1,79 @@
+"""The audit log: an append-only record of who did what to a team and its shared things.
+
+Append-only twice: here (the QuerySet's update()/delete() and the model's delete() raise,
+save() refuses a row that exists) and in PostgreSQL (migration 0010: a trigger raises on
+UPDATE or DELETE of the table; TRUNCATE, which tests use to empty databases, is left alone).
+
+The actor and the team are plain ids with their names copied in, not foreign keys: history
+outlives the people and teams it names, and no ON DELETE SET NULL update ever has to get
+past the trigger. Rows are written through assistant.teams.audit.audit_record only.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit event."""
+
+
+class AuditAction(models.TextChoices):
+    TEAM_CREATED = "team.created", "Team created"
+    TEAM_SETTINGS_CHANGED = "team.settings_changed", "Team settings changed"
+    MEMBER_JOINED = "member.joined", "Member joined"
+    MEMBER_LEFT = "member.left", "Member left"
+    MEMBER_REMOVED = "member.removed", "Member removed"
+    MEMBER_ROLE_CHANGED = "member.role_changed", "Role changed"
+    OWNERSHIP_TRANSFERRED = "ownership.transferred", "Ownership transferred"
+    INVITATION_CREATED = "invitation.created", "Invitation created"
+    INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+    # Next (issue 12): memory.created/edited/promoted/approved/forgotten/exported/imported,
+    # connection.connected/synced/disconnected. New values need no migration of the table
+    # (choices are not a database constraint), only a migration recording the choices.
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit events cannot be deleted.")
+
+    def for_team(self, team_id: int) -> AuditEventQuerySet:
+        return self.filter(team_id=team_id)
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(default=timezone.now)
+    actor_id = models.BigIntegerField(null=True, blank=True, help_text="The user's id (no FK).")
+    actor_name = models.CharField(max_length=150, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True, help_text="The team's id (no FK).")
+    team_name = models.CharField(max_length=100, blank=True)
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["team_id", "-at"], name="audit_team_at"),
+            models.Index(fields=["actor_id", "-at"], name="audit_actor_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or '-'} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events cannot be changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit events cannot be deleted.")
