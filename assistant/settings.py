@@ -70,6 +70,11 @@ INSTALLED_APPS = [
     "memory",
     "connectors",
     "assistant",
+    # After "assistant", so that its templates override allauth's (assistant/settings_auth.py).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lock-out into the login page's message
 ]
 
@@ -393,6 +399,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60.0},
     },
 }
-# Connectors (calendars, drives) and memory (embedding, retrieval) live in modules of their own.
+# Sign-in (local sign-up, OpenID Connect), connectors (calendars, drives) and memory (embedding,
+# retrieval) live in modules of their own.
+from assistant.settings_auth import *  # noqa: E402, F403
 from assistant.settings_connectors import *  # noqa: E402, F403
 from assistant.settings_memory import *  # noqa: E402, F403

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from assistant.auth import views as auth_views_sso
 from assistant.background import views as background
 from assistant.views import account, chat, event_proposals, passages, stream, turn_tools
 
@@ -60,7 +61,9 @@ urlpatterns = [
     path("connections/", include("connectors.urls")),
     path("teams/", include("assistant.teams.urls")),
     # /healthz is answered by assistant.middleware.HealthzMiddleware, before host checks.
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views_sso.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Local sign-up and the OpenID Connect round trip (assistant/auth/urls.py).
+    path("accounts/", include("assistant.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from assistant.auth.views import sign_in_options
+
 
 def login_locked_out(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     """django-axes' AXES_LOCKOUT_CALLABLE: the login page again, saying why and for how long.
@@ -22,5 +24,6 @@ def login_locked_out(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         "next": request.POST.get("next") or request.GET.get("next", ""),
         "locked_out": True,
         "cooloff_minutes": minutes,
+        **sign_in_options(),
     }
     return render(request, "registration/login.html", context, status=429)
