@@ -18,6 +18,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from assistant.auth.services import user_deactivate
 from assistant.settings_auth import oidc_providers
@@ -336,3 +337,47 @@ def test_incomplete_oidc_settings_stop_start_up(env, hint):
     result = start_django(**env)
     assert result.returncode != 0
     assert hint in result.stderr
+
+
+# Every /accounts/ URL for an anonymous visitor and a signed-in user (GET, SSO not configured,
+# sign-up off): name -> (kwargs, anonymous status, signed-in status). Generated check below: a
+# new /accounts/ URL without a row fails.
+ACCOUNT_ROWS = {
+    "login": ({}, 200, 200),
+    "account_login": ({}, 200, 200),
+    "logout": ({}, 405, 405),  # POST only
+    "account_logout": ({}, 405, 405),
+    "signup": ({}, 404, 404),
+    "account_signup": ({}, 404, 404),
+    "account_inactive": ({}, 200, 200),
+    "socialaccount_login_cancelled": ({}, 200, 200),
+    "socialaccount_login_error": ({}, 401, 401),  # the "sign-in failed" page
+    "socialaccount_signup": ({}, 302, 302),  # nothing pending: back to sign-in
+    "openid_connect_login": ({"provider_id": "sso"}, 404, 404),  # no such provider
+    "openid_connect_callback": ({"provider_id": "sso"}, 404, 404),
+}
+
+
+def _account_url_names(patterns, route: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in patterns:
+        full = route + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            names |= _account_url_names(entry.url_patterns, full)
+        elif isinstance(entry, URLPattern) and entry.name and full.startswith("accounts/"):
+            names.add(entry.name)
+    return names
+
+
+def test_every_accounts_url_has_a_row():
+    assert _account_url_names(get_resolver().url_patterns) == set(ACCOUNT_ROWS)
+
+
+@pytest.mark.parametrize("name", sorted(ACCOUNT_ROWS))
+def test_accounts_urls_answer_as_expected(db, client, owner, name):
+    kwargs, anonymous, signed_in = ACCOUNT_ROWS[name]
+    url = reverse(name, kwargs=kwargs)
+    assert client.get(url).status_code == anonymous
+    client.force_login(owner)
+    assert client.get(url).status_code == signed_in
+    assert User.objects.count() == 1
