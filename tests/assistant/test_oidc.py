@@ -209,6 +209,29 @@ def test_a_taken_username_gets_another_one(db, client, sso):
     assert signed_in_user_id(client) == str(newcomer.pk)
 
 
+def test_a_first_sign_in_joins_the_default_team_once(db, client, sso, settings, owner):
+    from assistant.teams.models import Membership, Role
+    from assistant.teams.services import team_create
+
+    team = team_create(actor=owner, name="Acme")
+    settings.OIDC_DEFAULT_TEAM = "Acme"
+    idp_user(sso, "sub-liz", email="liz@example.com", email_verified=True)
+    assert sso_sign_in(client, sso, "sub-liz").status_code == 302
+    liz = User.objects.get(email="liz@example.com")
+    assert Membership.objects.get(team=team, user=liz).role == Role.MEMBER
+
+    client.logout()
+    assert sso_sign_in(client, sso, "sub-liz").status_code == 302
+    assert Membership.objects.filter(user=liz).count() == 1
+
+
+def test_a_missing_default_team_does_not_stop_sign_in(db, client, sso, settings):
+    settings.OIDC_DEFAULT_TEAM = "No such team"
+    idp_user(sso, "sub-max", email="max@example.com", email_verified=True)
+    assert sso_sign_in(client, sso, "sub-max").status_code == 302
+    assert User.objects.filter(email="max@example.com").exists()
+
+
 def test_a_deactivated_user_cannot_sign_in_with_sso(db, client, sso):
     idp_user(sso, "sub-hal", email="hal@example.com", email_verified=True)
     assert sso_sign_in(client, sso, "sub-hal").status_code == 302
