@@ -348,6 +348,28 @@ def test_the_admin_action_deactivates_and_ends_sessions(db, client, owner, djang
     assert client.get("/admin/").status_code == 200
 
 
+def test_unticking_active_in_the_admin_ends_sessions(db, client, owner, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+    olivia = Client()
+    olivia.force_login(owner)
+    client.force_login(admin)
+    joined = owner.date_joined
+    form = {
+        "username": owner.username, "email": "", "first_name": "", "last_name": "",
+        "is_staff": "", "is_superuser": "",  # is_active left out: unticked
+        "date_joined_0": joined.strftime("%Y-%m-%d"), "date_joined_1": joined.strftime("%H:%M:%S"),
+        "initial-date_joined_0": joined.strftime("%Y-%m-%d"),
+        "initial-date_joined_1": joined.strftime("%H:%M:%S"),
+    }  # fmt: skip
+    form = {key: value for key, value in form.items() if value != ""}
+    response = client.post(f"/admin/auth/user/{owner.pk}/change/", form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    owner.refresh_from_db()
+    assert not owner.is_active
+    assert olivia.get("/").status_code == 302
+    assert Session.objects.count() == 1  # the admin's own
+
+
 @pytest.mark.parametrize(
     ("env", "hint"),
     [
