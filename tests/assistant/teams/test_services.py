@@ -17,7 +17,9 @@ from assistant.teams.services import (
     member_role_change,
     ownership_transfer,
     team_create,
+    team_join_default,
     team_leave,
+    team_settings_update,
 )
 from tests.assistant.teams.personas import person
 
@@ -227,3 +229,30 @@ def test_deleting_a_team_or_a_member_is_fine_for_the_database(people):
     assert not Team.objects.exists()
     # Its history stays, under the names it had.
     assert AuditEvent.objects.filter(team_name="Lighthouse").count() >= 5
+
+
+def test_the_default_team_for_single_sign_on(people):
+    """OIDC_DEFAULT_TEAM names a team by id or exact name; an unknown or ambiguous name
+    joins nobody (and never fails the sign-in)."""
+    newcomer = person("sso-sam")
+    joined = team_join_default(user=newcomer, team="Lighthouse")
+    assert (joined.team, joined.role) == (people.team, "member")
+    assert AuditEvent.objects.get(action="member.joined", actor_id=newcomer.pk).detail == {
+        "role": "member", "via": "sso",
+    }  # fmt: skip
+    assert team_join_default(user=people.admin, team=str(people.team.pk)).role == "admin"
+    team_create(actor=people.outsider, name="Lighthouse")  # now two teams share the name
+    other = person("sso-kim")
+    assert team_join_default(user=other, team="Lighthouse") is None
+    assert team_join_default(user=other, team="Nowhere") is None
+    assert not Membership.objects.filter(user=other).exists()
+
+
+def test_team_settings_are_for_admins_and_recorded(people):
+    with pytest.raises(PermissionDenied):
+        team_settings_update(actor=people.member, team=people.team, members_may_invite=True)
+    team_settings_update(actor=people.admin, team=people.team, members_may_invite=True)
+    people.team.refresh_from_db()
+    assert people.team.members_may_invite
+    event = AuditEvent.objects.get(action="team.settings_changed")
+    assert event.detail == {"members_may_invite": True} and event.actor_name == "ada-admin"
