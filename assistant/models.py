@@ -198,13 +198,19 @@ class ContextItem(models.Model):
 # registers them in this app.
 from assistant.account_models import AccountSettings, EventProposal  # noqa: E402
 from assistant.background.models import PendingImport, TaskRun  # noqa: E402
+from assistant.teams.audit_models import AuditEvent  # noqa: E402
+from assistant.teams.models import Invitation, Membership, Team  # noqa: E402
 
 __all__ = [
     "AccountSettings",
+    "AuditEvent",
     "ContextItem",
     "Conversation",
     "EventProposal",
+    "Invitation",
+    "Membership",
     "Message",
     "PendingImport",
     "TaskRun",
+    "Team",
 ]
