@@ -2,8 +2,8 @@ from django.contrib import admin
 
 from assistant.auth import admin as auth_admin  # noqa: F401 (User admin: deactivating ends sessions)
 from assistant.background import admin as background_admin  # noqa: F401 (registers TaskRun)
-from assistant.teams import admin as teams_admin  # noqa: F401 (teams, audit log)
 from assistant.models import Conversation, Message
+from assistant.teams import admin as teams_admin  # noqa: F401 (teams, audit log)
 
 
 class MessageInline(admin.TabularInline):

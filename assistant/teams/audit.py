@@ -33,7 +33,7 @@ def audit_record(
     """Append one event. `target` (a model instance) fills target type and id; names of the
     actor and team are copied so the record reads the same after they are gone."""
     if target is not None:
-        target_type = target_type or target._meta.model_name
+        target_type = target_type or target._meta.model_name or ""
         target_id = target.pk
     return AuditEvent.objects.create(
         action=AuditAction(action),

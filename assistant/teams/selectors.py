@@ -14,7 +14,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from assistant.account_models import AccountSettings
-from assistant.teams.models import Invitation, Membership, Role, Team, role_at_least
+from assistant.teams.models import (
+    Invitation,
+    Membership,
+    MembershipQuerySet,
+    Role,
+    Team,
+    role_at_least,
+)
 
 
 def team_get_for_user(user, pk: int, role: str = Role.MEMBER) -> tuple[Team, Membership]:
@@ -29,7 +36,7 @@ def team_get_for_user(user, pk: int, role: str = Role.MEMBER) -> tuple[Team, Mem
     return membership.team, membership
 
 
-def teams_for_user(*, user) -> models.QuerySet[Membership]:
+def teams_for_user(*, user) -> MembershipQuerySet:
     """The user's memberships with their teams and member counts, by team name."""
     return (
         Membership.objects.of_user(user)

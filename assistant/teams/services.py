@@ -54,7 +54,7 @@ def team_create(*, actor, name: str, ip: str | None = None) -> Team:
     name = name.strip()
     if not name:
         raise TeamError("A team needs a name.")
-    if len(name) > Team._meta.get_field("name").max_length:
+    if len(name) > (Team._meta.get_field("name").max_length or 0):
         raise TeamError("That name is too long (100 characters at most).")
     with transaction.atomic():
         team = Team.objects.create(name=name)

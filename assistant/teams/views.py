@@ -47,7 +47,7 @@ from assistant.teams.services import (
 
 
 def _done(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return HttpResponseClientRedirect(url) if getattr(request, "htmx", False) else redirect(url)
 
 
 def _detail_url(pk: int) -> str:
@@ -216,9 +216,9 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, f"Welcome to {membership.team.name}.")
             return _done(request, _detail_url(membership.team_id))
     except InvitationError as error:
-        context = {"error": str(error)}
-        return render(request, "assistant/teams/join.html", context, status=error.status)
-    already = Membership.objects.filter(team_id=invitation.team_id, user=request.user).exists()
+        failed = {"error": str(error)}
+        return render(request, "assistant/teams/join.html", failed, status=error.status)
+    already = Membership.objects.filter(team_id=invitation.team_id, user=request.user).exists()  # type: ignore[misc]  # login_required: a User
     context = {"invitation": invitation, "token": token, "already": already}
     return render(request, "assistant/teams/join.html", context)
 

@@ -21,7 +21,7 @@ ESTIMATE_MIN_SECONDS = 3.0
 ESTIMATE_MIN_FILES = 3
 ESTIMATE_MIN_SHARE = 0.02  # of the work to do (bytes or files)
 
-SKIP_WORDS = {
+SKIP_WORDS: dict[str, str] = {
     SkipReason.TOO_LARGE: "too large",
     SkipReason.UNSUPPORTED_TYPE: "unsupported type",
     SkipReason.NO_TEXT: "no text",

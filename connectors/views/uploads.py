@@ -52,6 +52,7 @@ def add(request: HttpRequest) -> HttpResponse:
     outcomes: list[UploadOutcome] = []
     connection = uploads_connection_get_or_create(owner=request.user) if files else None
     for uploaded in files:
+        assert connection is not None  # made above whenever there are files
         outcome = upload_add(
             connection=connection,
             name=uploaded.name or "",
