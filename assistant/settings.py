@@ -268,24 +268,6 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "assistant.views.accounts.login_locked_out"
 AXES_VERBOSE = False
 
-# --- Email (team invitations) and teams ---------------------------------------------------
-# Development prints mail to the console; production sends through SMTP (EMAIL_HOST...).
-EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "recall@localhost")
-# How long an invitation link works.
-TEAM_INVITATION_DAYS = env_int("TEAM_INVITATION_DAYS", 7, minimum=1)
-
 # --- HTTPS and security headers ------------------------------------------------------------
 # Production serves HTTPS through a reverse proxy (deploy/README.md, "Security notes").
 SESSION_COOKIE_HTTPONLY = True
@@ -404,3 +386,4 @@ CELERY_BEAT_SCHEDULE = {
 from assistant.settings_auth import *  # noqa: E402, F403
 from assistant.settings_connectors import *  # noqa: E402, F403
 from assistant.settings_memory import *  # noqa: E402, F403
+from assistant.settings_teams import *  # noqa: E402, F403
