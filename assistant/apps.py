@@ -12,6 +12,11 @@ class AssistantConfig(AppConfig):
 
         memory_erased.connect(answers_scrub_memories, dispatch_uid="assistant-scrub-memories")
 
+        # The audit log records memory and connection changes they announce.
+        from assistant.teams import receivers as audit_receivers
+
+        audit_receivers.connect()
+
         # Background work: task runs follow Celery's signals, and the memory page shows
         # them and hands big imports over through memory's hooks.
         from assistant.background import signals

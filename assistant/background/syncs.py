@@ -40,6 +40,8 @@ from assistant.background.runs import (
     task_run_finished,
     task_run_progress,
 )
+from assistant.teams.audit import audit_record
+from assistant.teams.audit_models import AuditAction
 from connectors import hooks
 from connectors.base import ConnectorError, PermanentError
 from connectors.crypto import SecretsUnreadable
@@ -231,10 +233,27 @@ def _sync_ended(*, connection: Connection, run: TaskRun, token: str, outcome: Ru
     still running without its claim. The signals record the same outcome again later."""
     with transaction.atomic():
         task_run_finished(run=run, outcome=outcome)
+        _sync_audit(connection=connection, outcome=outcome)
         asked = connection_claim_release_asked(connection_id=connection.pk, token=token)
         if asked and outcome.state == TaskRun.State.SUCCEEDED:
             # Through the registered home, as every enqueue (connection_sync_enqueue).
             hooks.sync_enqueue(connection=connection)
+
+
+def _sync_audit(*, connection: Connection, outcome: RunOutcome) -> None:
+    """A finished sync in the audit log (no actor: a schedule or "sync now" ran it)."""
+    ok = outcome.state == TaskRun.State.SUCCEEDED
+    if not ok and outcome.state != TaskRun.State.FAILED:
+        return
+    detail: dict = {"kind": connection.kind, "label": connection.label, "summary": outcome.detail}
+    if outcome.problems:
+        detail |= {"problems": len(outcome.problems), "first_problem": outcome.problems[0][:300]}
+    audit_record(
+        action=AuditAction.CONNECTION_SYNCED if ok else AuditAction.CONNECTION_SYNC_FAILED,
+        owner=connection.owner,
+        target=connection,
+        detail=detail,
+    )
 
 
 class _ProgressWriter:

@@ -24,6 +24,7 @@ def audit_record(
     action: str,
     actor=None,
     team=None,
+    owner=None,
     target: models.Model | None = None,
     target_type: str = "",
     target_id: str | int = "",
@@ -31,7 +32,8 @@ def audit_record(
     ip: str | None = None,
 ) -> AuditEvent:
     """Append one event. `target` (a model instance) fills target type and id; names of the
-    actor and team are copied so the record reads the same after they are gone."""
+    actor and team are copied so the record reads the same after they are gone. `owner`:
+    the user whose personal memory or source it concerns (their "Your activity" shows it)."""
     if target is not None:
         target_type = target_type or target._meta.model_name or ""
         target_id = target.pk
@@ -41,6 +43,7 @@ def audit_record(
         actor_name=actor.get_username() if actor is not None else "",
         team_id=team.pk if team is not None else None,
         team_name=team.name if team is not None else "",
+        owner_id=owner.pk if owner is not None else None,
         target_type=target_type,
         target_id=str(target_id),
         detail=detail or {},
@@ -67,7 +70,15 @@ class AuditFilter:
 def audit_events_for_team(*, team_id: int, filters: AuditFilter) -> models.QuerySet[AuditEvent]:
     """A team's events, newest first, narrowed by the page's filters (dates in the
     server's time zone)."""
-    events = AuditEvent.objects.for_team(team_id)
+    return _filtered(AuditEvent.objects.for_team(team_id), filters)
+
+
+def audit_events_for_user(*, user_id: int, filters: AuditFilter) -> models.QuerySet[AuditEvent]:
+    """A user's own events ("Your activity"): their personal things, and what they did."""
+    return _filtered(AuditEvent.objects.for_user(user_id), filters)
+
+
+def _filtered(events: models.QuerySet[AuditEvent], filters: AuditFilter):
     if filters.action:
         events = events.filter(action=filters.action)
     if filters.actor_id is not None:
@@ -83,14 +94,21 @@ def audit_events_for_team(*, team_id: int, filters: AuditFilter) -> models.Query
 
 def audit_actors_for_team(*, team_id: int) -> list[tuple[int, str]]:
     """(actor id, latest name) of everyone who appears in a team's log, for the filter."""
+    return _actors(AuditEvent.objects.for_team(team_id))
+
+
+def audit_actors_for_user(*, user_id: int) -> list[tuple[int, str]]:
+    return _actors(AuditEvent.objects.for_user(user_id))
+
+
+def _actors(events: models.QuerySet[AuditEvent]) -> list[tuple[int, str]]:
     rows = (
-        AuditEvent.objects.for_team(team_id)
-        .filter(actor_id__isnull=False)
+        events.filter(actor_id__isnull=False)
         .order_by("actor_id", "-at")
         .distinct("actor_id")
         .values_list("actor_id", "actor_name")
     )
-    return sorted(rows, key=lambda row: row[1].lower())
+    return sorted(((pk, name) for pk, name in rows if pk is not None), key=lambda r: r[1].lower())
 
 
 CSV_COLUMNS = ["at", "actor_id", "actor", "team_id", "team", "action"]

@@ -29,9 +29,25 @@ class AuditAction(models.TextChoices):
     OWNERSHIP_TRANSFERRED = "ownership.transferred", "Ownership transferred"
     INVITATION_CREATED = "invitation.created", "Invitation created"
     INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
-    # Next (issue 12): memory.created/edited/promoted/approved/forgotten/exported/imported,
-    # connection.connected/synced/disconnected. New values need no migration of the table
-    # (choices are not a database constraint), only a migration recording the choices.
+    # Memory and connections (assistant/teams/receivers.py). Personal ones have no team.
+    MEMORY_CREATED = "memory.created", "Memory created"
+    MEMORY_EDITED = "memory.edited", "Memory edited"
+    MEMORY_PINNED = "memory.pinned", "Memory pinned"
+    MEMORY_UNPINNED = "memory.unpinned", "Memory unpinned"
+    MEMORY_FORGOTTEN = "memory.forgotten", "Memory forgotten"
+    MEMORY_UNFORGOTTEN = "memory.unforgotten", "Memory forget undone"
+    MEMORY_ERASED = "memory.erased", "Memory forgotten for good"
+    MEMORY_APPROVED = "memory.approved", "Memory approved"
+    MEMORY_REJECTED = "memory.rejected", "Memory rejected"
+    MEMORY_EXPORTED = "memory.exported", "Memory exported"
+    MEMORY_IMPORTED = "memory.imported", "Memory imported"
+    CONNECTION_CONNECTED = "connection.connected", "Source connected"
+    CONNECTION_RECONNECTED = "connection.reconnected", "Source reconnected"
+    CONNECTION_DISCONNECTED = "connection.disconnected", "Source disconnected"
+    CONNECTION_SYNCED = "connection.synced", "Source synced"
+    CONNECTION_SYNC_FAILED = "connection.sync_failed", "Source sync failed"
+    # New values need no change of the table (choices are not a database constraint),
+    # only a migration recording the choices.
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -44,6 +60,10 @@ class AuditEventQuerySet(models.QuerySet):
     def for_team(self, team_id: int) -> AuditEventQuerySet:
         return self.filter(team_id=team_id)
 
+    def for_user(self, user_id: int) -> AuditEventQuerySet:
+        """What happened to this user's personal things, and what they did themselves."""
+        return self.filter(models.Q(owner_id=user_id) | models.Q(actor_id=user_id))
+
 
 class AuditEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
@@ -51,6 +71,9 @@ class AuditEvent(models.Model):
     actor_name = models.CharField(max_length=150, blank=True)
     team_id = models.BigIntegerField(null=True, blank=True, help_text="The team's id (no FK).")
     team_name = models.CharField(max_length=100, blank=True)
+    owner_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Whose personal memory or source it is (no FK)."
+    )
     action = models.CharField(max_length=40, choices=AuditAction.choices)
     target_type = models.CharField(max_length=40, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
@@ -64,6 +87,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["team_id", "-at"], name="audit_team_at"),
             models.Index(fields=["actor_id", "-at"], name="audit_actor_at"),
+            models.Index(fields=["owner_id", "-at"], name="audit_owner_at"),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from connectors import events
 from connectors.base import Connected
 from connectors.crypto import secrets_encrypt
 from connectors.documents.models import Document
@@ -26,6 +27,7 @@ def connection_create(*, owner, kind: str, connected: Connected) -> Connection:
         secrets_encrypted=secrets_encrypt(connected.secrets),
     )
     sources_refresh(connection=connection, remote=connected.sources, include_new=True)
+    events.connection_changed_send(action=events.CONNECTED, connection=connection)
     return connection
 
 
@@ -44,6 +46,7 @@ def connection_reconnect(*, connection: Connection, connected: Connected) -> Con
         last_error_at=None,
     )
     connection.refresh_from_db()
+    events.connection_changed_send(action=events.RECONNECTED, connection=connection)
     return connection
 
 
@@ -80,4 +83,9 @@ def connection_delete(*, connection: Connection) -> dict[str, int]:
     """Disconnect: the connection and everything synced from it, in one transaction.
     Returns the deleted row counts by model."""
     _, counts = Connection.objects.filter(pk=connection.pk, owner=connection.owner).delete()
+    if counts:
+        detail = {label.split(".")[-1].lower(): count for label, count in counts.items()}
+        events.connection_changed_send(
+            action=events.DISCONNECTED, connection=connection, detail=detail
+        )
     return counts

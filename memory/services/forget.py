@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from memory import events
 from memory.events import memory_erased
 from memory.models import MemoryItem, MemoryRevision, Status
 from memory.services.items import memory_update
@@ -61,8 +62,19 @@ def memory_forget(
     """Soft forget: hidden from retrieval and lists at once, undoable with memory_unforget."""
     actor = clean_actor(actor)
     return memory_change(
-        item=item, apply=_forget(reason or "forgotten"), actor=actor, changed_by=changed_by
-    )
+        item=item, apply=_forget(reason or "forgotten"), actor=actor, changed_by=changed_by,
+        after=_audit(events.FORGOTTEN, actor=actor, changed_by=changed_by),
+    )  # fmt: skip
+
+
+def _audit(action: str, *, actor: str, changed_by: User | None) -> Callable[[MemoryItem], None]:
+    def send(locked: MemoryItem) -> None:
+        events.memory_changed_send(
+            action=action, owner=locked.owner, changed_by=changed_by, actor=actor,
+            items=[locked], detail={"count": 1},
+        )  # fmt: skip
+
+    return send
 
 
 def _unforget(item: MemoryItem) -> Change | None:
@@ -81,10 +93,15 @@ def _unforget(item: MemoryItem) -> Change | None:
 def memory_unforget(*, item: MemoryItem, actor: str, changed_by: User | None = None) -> MemoryItem:
     """Undo a soft forget: the item returns with the status it had before."""
     actor = clean_actor(actor)
-    return memory_change(item=item, apply=_unforget, actor=actor, changed_by=changed_by)
+    return memory_change(
+        item=item, apply=_unforget, actor=actor, changed_by=changed_by,
+        after=_audit(events.UNFORGOTTEN, actor=actor, changed_by=changed_by),
+    )  # fmt: skip
 
 
-def _redact(items: QuerySet[MemoryItem], *, actor: str, changed_by: User | None) -> int:
+def _redact(
+    items: QuerySet[MemoryItem], *, actor: str, changed_by: User | None, owner: User | None = None
+) -> int:
     """Erase the content of these items and of their revisions; one closing revision each."""
     now = timezone.now()
     texts: list[str] = []
@@ -115,6 +132,10 @@ def _redact(items: QuerySet[MemoryItem], *, actor: str, changed_by: User | None)
         if erased:
             ids = [item.pk for item in erased]
             memory_erased.send(sender=MemoryItem, item_ids=ids, texts=texts)
+            events.memory_changed_send(
+                action=events.ERASED, owner=owner or erased[0].owner, changed_by=changed_by,
+                actor=actor, items=ids, detail={"count": len(ids)},
+            )  # fmt: skip
     return len(erased)
 
 
@@ -149,13 +170,20 @@ def memory_forget_all(
     """Forget every memory of `owner` (soft, undoable per item, unless `permanently`)."""
     actor = clean_actor(actor)
     if permanently:
-        return _redact(MemoryItem.objects.owned_by(owner), actor=actor, changed_by=changed_by)
-    forgotten = memories_change(
-        items=MemoryItem.objects.owned_by(owner).visible(),
-        apply=_forget("forgotten (forget all)"),
-        actor=actor,
-        changed_by=changed_by,
-    )
+        items = MemoryItem.objects.owned_by(owner)
+        return _redact(items, actor=actor, changed_by=changed_by, owner=owner)
+    with transaction.atomic():
+        forgotten = memories_change(
+            items=MemoryItem.objects.owned_by(owner).visible(),
+            apply=_forget("forgotten (forget all)"),
+            actor=actor,
+            changed_by=changed_by,
+        )
+        if forgotten:
+            events.memory_changed_send(
+                action=events.FORGOTTEN, owner=owner, changed_by=changed_by, actor=actor,
+                items=forgotten, detail={"count": len(forgotten), "all": True},
+            )  # fmt: skip
     return len(forgotten)
 
 

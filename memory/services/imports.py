@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from memory import events
 from memory.embedding import embed_texts
 from memory.models import Actor, MemoryItem
 from memory.services.items import memory_bulk_create
@@ -149,6 +150,10 @@ def _import(
         )
         if finish is not None:
             finish()
+        events.memory_changed_send(
+            action=events.IMPORTED, owner=owner, changed_by=changed_by, actor=Actor.IMPORT,
+            detail={"added": added, "skipped": len(records) - added},
+        )  # fmt: skip
     return ImportResult(added=added, skipped=len(records) - added)
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from memory import events
 from memory.embedding import configured_model_name, embed_texts
 from memory.models import MemoryItem, Status
 from memory.services.revisions import (
@@ -130,6 +131,10 @@ def memory_bulk_create(
                 memory_archive_superseded(
                     old_id=row.supersedes.pk, new=row, actor=actor, changed_by=changed_by
                 )
+        events.memory_changed_send(
+            action=events.CREATED, owner=owner, changed_by=changed_by, actor=actor, items=rows,
+            detail={"count": len(rows)},
+        )  # fmt: skip
     return rows
 
 
@@ -186,7 +191,13 @@ def memory_update(
         locked.embedding_model = configured_model_name()
         return Change(("text", "embedding", "embedding_model"), reason or "edited")
 
-    locked = memory_change(item=item, apply=edit, actor=actor, changed_by=changed_by)
+    def audit(locked: MemoryItem) -> None:
+        events.memory_changed_send(
+            action=events.EDITED, owner=locked.owner, changed_by=changed_by, actor=actor,
+            items=[locked], detail={"count": 1},
+        )  # fmt: skip
+
+    locked = memory_change(item=item, apply=edit, actor=actor, changed_by=changed_by, after=audit)
     locked.refresh_from_db(fields=["search"])
     return locked
 
@@ -231,7 +242,13 @@ def memory_pin(
         locked.pinned = pinned
         return Change(("pinned",), reason or ("pinned" if pinned else "unpinned"))
 
-    return memory_change(item=item, apply=pin, actor=actor, changed_by=changed_by)
+    def audit(locked: MemoryItem) -> None:
+        events.memory_changed_send(
+            action=events.PINNED if pinned else events.UNPINNED, owner=locked.owner,
+            changed_by=changed_by, actor=actor, items=[locked], detail={"count": 1},
+        )  # fmt: skip
+
+    return memory_change(item=item, apply=pin, actor=actor, changed_by=changed_by, after=audit)
 
 
 def memory_mark_used(*, items: Iterable[MemoryItem]) -> int:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from memory import events
 from memory.consolidation.save import superseded_archive_on_accept
 from memory.models import Actor, MemoryItem, Status
 from memory.services.items import memory_set_status, memory_update
@@ -50,6 +51,10 @@ def memory_accept(
             item=item, status=Status.ACTIVE, actor=actor, changed_by=changed_by, reason=ACCEPTED
         )
         superseded_archive_on_accept(item=item, changed_by=changed_by)
+        events.memory_changed_send(
+            action=events.APPROVED, owner=item.owner, changed_by=changed_by, actor=actor,
+            items=[item], detail={"count": 1, "edited": text is not None},
+        )  # fmt: skip
         return item
 
 
@@ -58,9 +63,15 @@ def memory_reject(
 ) -> MemoryItem:
     """Turn a proposal down: archived, so the history keeps what was proposed."""
     _check_proposed(item)
-    return memory_set_status(
-        item=item, status=Status.ARCHIVED, actor=actor, changed_by=changed_by, reason=REJECTED
-    )
+    with transaction.atomic():
+        item = memory_set_status(
+            item=item, status=Status.ARCHIVED, actor=actor, changed_by=changed_by, reason=REJECTED
+        )
+        events.memory_changed_send(
+            action=events.REJECTED, owner=item.owner, changed_by=changed_by, actor=actor,
+            items=[item], detail={"count": 1},
+        )  # fmt: skip
+        return item
 
 
 def memory_review_bulk(
@@ -85,6 +96,12 @@ def memory_review_bulk(
             )
             if accept:
                 superseded_archive_on_accept(item=item, changed_by=changed_by)
+        if items:
+            events.memory_changed_send(
+                action=events.APPROVED if accept else events.REJECTED, owner=owner,
+                changed_by=changed_by, actor=Actor.USER, items=items,
+                detail={"count": len(items)},
+            )  # fmt: skip
     return len(items)
 
 

@@ -104,9 +104,11 @@ def memory_change(
     apply: Apply,
     actor: str,
     changed_by: User | None = None,
+    after: Callable[[MemoryItem], None] | None = None,
 ) -> MemoryItem:
     """Lock `item`'s row, apply the change to the locked copy, save it and write its one
-    revision, in one transaction. Returns the locked copy (unchanged if `apply` said so)."""
+    revision, in one transaction. Returns the locked copy (unchanged if `apply` said so).
+    `after(locked)` runs in that transaction once a change is written (the audit signal)."""
     with transaction.atomic():
         locked: MemoryItem = MemoryItem.objects.select_for_update().get(pk=item.pk)
         applied = _applied(item=locked, apply=apply, actor=actor, changed_by=changed_by)
@@ -115,6 +117,8 @@ def memory_change(
         change, revision = applied
         locked.save(update_fields=[*change.fields, "updated_at"])
         revision.save()
+        if after is not None:
+            after(locked)
     return locked
 
 

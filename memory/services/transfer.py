@@ -12,6 +12,7 @@ from typing import Any
 from django.utils import timezone
 from pydantic import ValidationError
 
+from memory import events
 from memory.embedding import configured_model_name
 from memory.models import MemoryItem
 from memory.services.export_schema import (
@@ -61,8 +62,10 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def memory_export(*, owner) -> dict[str, Any]:
-    """Every memory of `owner` that is not forgotten, with its revisions (JSON-ready)."""
+def memory_export(*, owner, changed_by=None) -> dict[str, Any]:
+    """Every memory of `owner` that is not forgotten, with its revisions (JSON-ready).
+    Recorded as exported by `changed_by` (the owner when not given: the export page's
+    only caller is the owner)."""
     items = (
         MemoryItem.objects.owned_by(owner)
         .visible()
@@ -95,6 +98,10 @@ def memory_export(*, owner) -> dict[str, Any]:
             }
         )
         exported.append(record)
+    events.memory_changed_send(
+        action=events.EXPORTED, owner=owner, changed_by=changed_by or owner, actor="user",
+        items=[], detail={"count": len(exported)},
+    )  # fmt: skip
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
