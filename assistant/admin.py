@@ -1,3 +1,10 @@
+"""Conversations and messages for operators: read-only, and never an incognito chat.
+
+Incognito conversations and their messages are left out of every admin queryset (lists,
+search, change pages, the inline), so the site admin cannot open them, even by URL.
+deploy/README.md says what the site admin can and cannot see.
+"""
+
 from django.contrib import admin
 
 from assistant.auth import admin as auth_admin  # noqa: F401 (User admin: deactivating ends sessions)
@@ -6,25 +13,37 @@ from assistant.models import Conversation, Message
 from assistant.teams import admin as teams_admin  # noqa: F401 (teams, audit log)
 
 
-class MessageInline(admin.TabularInline):
+class ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MessageInline(ReadOnly, admin.TabularInline):
     model = Message
     extra = 0
     fields = ("role", "status", "content", "model", "completion_tokens", "ttft_ms", "created_at")
     readonly_fields = fields
     show_change_link = True
+    can_delete = False
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
-    list_display = ("id", "title", "owner", "profile", "incognito", "updated_at")
-    list_filter = ("profile", "incognito")
+class ConversationAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("id", "title", "owner", "profile", "updated_at")
+    list_filter = ("profile",)
     search_fields = ("title", "owner__username")
     raw_id_fields = ("owner",)
     inlines = [MessageInline]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(incognito=False)
+
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnly, admin.ModelAdmin):
     list_display = (
         "id",
         "conversation",
@@ -38,3 +57,6 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ("role", "status", "model")
     search_fields = ("content",)
     raw_id_fields = ("conversation",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(conversation__incognito=False)

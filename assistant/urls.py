@@ -55,6 +55,8 @@ urlpatterns = [
     path("memory/background", background.status, name="background-status"),
     path("memory/", include("memory.urls")),
     path("account/", account.account, name="account"),
+    path("account/activity/", account.activity, name="account-activity"),
+    path("account/activity.csv", account.activity_csv, name="account-activity-csv"),
     path("proposals/<int:pk>/confirm", event_proposals.confirm, name="proposal-confirm"),
     path("proposals/<int:pk>/edit", event_proposals.edit, name="proposal-edit"),
     path("proposals/<int:pk>/cancel", event_proposals.cancel, name="proposal-cancel"),
