@@ -111,7 +111,7 @@ def _actors(events: models.QuerySet[AuditEvent]) -> list[tuple[int, str]]:
     return sorted(((pk, name) for pk, name in rows if pk is not None), key=lambda r: r[1].lower())
 
 
-CSV_COLUMNS = ["at", "actor_id", "actor", "team_id", "team", "action"]
+CSV_COLUMNS = ["at", "actor_id", "actor", "team_id", "team", "owner_id", "action"]
 CSV_COLUMNS += ["target_type", "target_id", "detail", "ip"]
 
 
@@ -137,6 +137,7 @@ def audit_csv_rows(events: Iterable[AuditEvent]) -> Iterator[str]:
                 _safe(e.actor_name),
                 e.team_id if e.team_id is not None else "",
                 _safe(e.team_name),
+                e.owner_id if e.owner_id is not None else "",
                 e.action,
                 e.target_type,
                 _safe(e.target_id),

@@ -69,7 +69,9 @@ def _listed(response) -> set[tuple[str, str]]:
     """(actor name, target id) of every event listed, from the page or the CSV."""
     body = _body(response)
     if response.streaming:
-        return {(row["actor"], row["target_id"]) for row in csv.DictReader(io.StringIO(body))}
+        rows = list(csv.DictReader(io.StringIO(body)))
+        assert all(row["owner_id"] for row in rows)  # personal events name their owner
+        return {(row["actor"], row["target_id"]) for row in rows}
     return set(
         re.findall(r"<td>([^<]*)</td>\s*<td><code>[^<]*</code></td>\s*<td>\w+ #(\d+)<", body)
     )
