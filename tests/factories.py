@@ -13,8 +13,9 @@ from memory.services import memory_bulk_create, memory_create
 PASSWORD = "correct-horse-1"
 
 
-def user_create(username: str = "olivia", *, password: str = PASSWORD) -> Any:
-    """A user who can sign in with `password`."""
+def user_create(username: str = "olivia", *, password: str | None = PASSWORD) -> Any:
+    """A user who can sign in with `password` (None: no usable password, no slow hashing;
+    such a user signs in with force_login)."""
     return get_user_model().objects.create_user(username=username, password=password)
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
-
 from assistant.teams.invitations import invitation_accept, invitation_create
 from assistant.teams.models import Role, Team
+from tests.factories import user_create
 
 
 @dataclass
@@ -26,7 +25,7 @@ class People:
 
 def person(username: str):
     """A user without a password (tests sign in with force_login; no slow hashing)."""
-    return get_user_model().objects.create_user(username=username)
+    return user_create(username, password=None)
 
 
 def issue(team: Team, actor, role: str = Role.MEMBER, email: str = ""):
