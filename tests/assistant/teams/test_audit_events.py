@@ -25,6 +25,7 @@ from memory.services import (
 from memory.services.imports import memory_import
 from memory.services.review import memory_accept, memory_reject, memory_review_bulk
 from memory.services.transfer import memory_export
+from tests import factories
 from tests.assistant.teams.personas import person
 from tests.connectors.scripted_kind import (  # noqa: F401
     ics,
@@ -43,9 +44,7 @@ def ana(db):
 
 
 def remember(user, text=SECRET_TEXT, **fields):
-    return memory_create(
-        owner=user, text=text, kind="fact", source="stated", actor="user", changed_by=user, **fields
-    )
+    return factories.remember(user, text, changed_by=user, **fields)
 
 
 def rows(**filters) -> list[AuditEvent]:
