@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
-from assistant.models import Conversation, Message
+from assistant.models import ContextItem, Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +165,22 @@ def test_sidebar_says_when_memory_is_paused(owner_client, owner):
     assert b">paused</span>" not in owner_client.get(reverse("chat:home")).content
     memory_settings_update(owner=owner, paused=True)
     assert b">paused</span>" in owner_client.get(reverse("chat:home")).content
+
+
+def test_a_cited_passage_is_its_owners_only(owner, outsider):
+    """chat:passage (a passage an answer cited, kept after its file is gone): the owner
+    reads it, another user gets 404, an anonymous visitor is sent to sign in."""
+    conversation = Conversation.objects.create(owner=owner, title="Private")
+    answer = Message.objects.create(conversation=conversation, role="assistant", content="x")
+    row = ContextItem.objects.create(
+        answer=answer, source=ContextItem.Source.DOCUMENT, tag="d:1", text="Secret plans"
+    )
+    url = reverse("chat:passage", args=[conversation.pk, answer.pk, row.pk])
+    mine, theirs = Client(), Client()  # three visitors, three sessions
+    mine.force_login(owner)
+    theirs.force_login(outsider)
+    assert b"Secret plans" in mine.get(url).content
+    refused = theirs.get(url)
+    assert refused.status_code == 404 and b"Secret plans" not in refused.content
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302 and reverse("login") in anonymous["Location"]
