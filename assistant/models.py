@@ -23,6 +23,17 @@ class Conversation(models.Model):
     incognito = models.BooleanField(
         default=False, help_text="Incognito conversations neither read nor write memory."
     )
+    # The team this conversation was started in (the user's active team then): its turns
+    # also read the team's memory and sources while the owner is still a member, and the
+    # team's settings (profiles, extraction, retention) apply. The conversation itself
+    # stays private to its owner.
+    team = models.ForeignKey(
+        "assistant.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

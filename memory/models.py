@@ -42,6 +42,7 @@ class Source(models.TextChoices):
     EXTRACTED = "extracted", "Extracted by the assistant"
     IMPORTED = "imported", "Imported"
     CONNECTOR = "connector", "From a connector"
+    PROMOTED = "promoted", "Promoted to the team"
     BENCHMARK = "benchmark", "Benchmark"
 
 
@@ -116,6 +117,30 @@ class MemoryItem(models.Model):
         null=True,
         blank=True,
         related_name="superseded_by",
+    )
+    # Shared (team) memory is proposed by a member and approved by an admin: who did
+    # each, and the personal memory a promotion was copied from (never shown to others).
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    promoted_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="promotions",
     )
 
     embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True, blank=True)

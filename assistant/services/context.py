@@ -68,12 +68,15 @@ def memory_line_tokens(item: MemoryItem) -> int:
 
 
 def _candidates(
-    *, answer: Message, question: str, vector: QueryVector | None
+    *, answer: Message, question: str, vector: QueryVector | None, shared: tuple[int, ...]
 ) -> list[ContextItem] | None:
-    """Pinned memories, then retrieved ones (unsaved rows); None when nothing is remembered."""
+    """Pinned memories, then retrieved ones (unsaved rows); None when nothing is remembered.
+    `shared`: the team account whose memory is read beside the owner's (or none)."""
     conversation = answer.conversation
     owner = conversation.owner
-    remembered = MemoryItem.objects.owned_by(owner).filter(status="active", deleted_at__isnull=True)
+    remembered = MemoryItem.objects.filter(
+        owner_id__in=(owner.pk, *shared), status="active", deleted_at__isnull=True
+    )
     if not remembered.exists():
         # Skips embedding the question for users with an empty memory.
         return None
@@ -86,7 +89,11 @@ def _candidates(
                         tag=memory_tag(item.pk), signals=["pinned"], text=item.text)
         )  # fmt: skip
     hits = memory_search(
-        owner=owner, query=question, limit=settings.MEMORY_RETRIEVE_K, vector=vector
+        owner=owner,
+        query=question,
+        limit=settings.MEMORY_RETRIEVE_K,
+        vector=vector,
+        shared_owner_ids=shared,
     )
     if any(hit.item.kind == Kind.SUMMARY for hit in hits):
         # This conversation's own summaries are already in its prompt (as history, or as
@@ -127,9 +134,15 @@ def _left_out_detail(candidates: list[ContextItem], budget: int) -> str:
 
 
 def memory_context_build(
-    *, answer: Message, question: str, vector: QueryVector | None = None
+    *,
+    answer: Message,
+    question: str,
+    vector: QueryVector | None = None,
+    shared_owner_ids: tuple[int, ...] = (),
 ) -> MemoryContext:
-    """`vector`: the turn's question embedding, shared with its document search."""
+    """`vector`: the turn's question embedding, shared with its document search;
+    `shared_owner_ids`: the team account whose memory this turn reads too (the caller
+    checked the membership)."""
     conversation = answer.conversation
     if conversation.incognito:
         return MemoryContext(note="Incognito conversation: memory is neither read nor written.")
@@ -138,7 +151,9 @@ def memory_context_build(
     try:
         # A savepoint: a failed query leaves the turn's transaction usable.
         with transaction.atomic():
-            candidates = _candidates(answer=answer, question=question, vector=vector)
+            candidates = _candidates(
+                answer=answer, question=question, vector=vector, shared=shared_owner_ids
+            )
     except Exception as error:  # embedding model, database, anything: answer without memory
         logger.exception("Memory retrieval failed for answer %s", answer.pk)
         return MemoryContext(note=_failure_note(error))

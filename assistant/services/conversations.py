@@ -18,10 +18,12 @@ TITLE_CHARS = 60
 
 
 def conversation_create(
-    *, owner, profile: str | None = None, incognito: bool = False
+    *, owner, profile: str | None = None, incognito: bool = False, team=None
 ) -> Conversation:
+    """A new conversation; `team`: the owner's active team (already checked), whose
+    memory and sources its turns read beside the owner's."""
     return Conversation.objects.create(
-        owner=owner, profile=normalise_profile(profile), incognito=incognito
+        owner=owner, profile=normalise_profile(profile), incognito=incognito, team=team
     )
 
 

@@ -9,6 +9,7 @@ from assistant.services.calendar_context import calendar_context_build
 from assistant.services.context import memory_context_build
 from assistant.services.document_context import document_context_build
 from assistant.services.prompt import Prompt, PromptExtra, chat_prompt_build
+from assistant.teams.selectors import conversation_shared_owner_ids
 from memory.embedding import QueryVector
 from memory.services.items import memory_mark_used
 
@@ -37,8 +38,13 @@ def turn_prompt_prepare(*, answer: Message, **record) -> Prompt:
     # and no files), while that search ranks its full text. Documents go first: their
     # full-text ranking is the longer one, so it hides more of the model's time.
     vector = QueryVector(question)
+    # The team this chat works in, if its owner is still a member: its memory and
+    # sources are read beside the owner's, in the same queries.
+    shared = conversation_shared_owner_ids(answer.conversation)
     documents = document_context_build(answer=answer, question=question, vector=vector)
-    memory = memory_context_build(answer=answer, question=question, vector=vector)
+    memory = memory_context_build(
+        answer=answer, question=question, vector=vector, shared_owner_ids=shared
+    )
     calendar = calendar_context_build(answer=answer, question=question)
     prompt = chat_prompt_build(
         answer=answer,

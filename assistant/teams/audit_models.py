@@ -39,6 +39,8 @@ class AuditAction(models.TextChoices):
     MEMORY_ERASED = "memory.erased", "Memory forgotten for good"
     MEMORY_APPROVED = "memory.approved", "Memory approved"
     MEMORY_REJECTED = "memory.rejected", "Memory rejected"
+    MEMORY_PROPOSED = "memory.proposed", "Memory proposed to the team"
+    MEMORY_EDIT_PROPOSED = "memory.edit_proposed", "Edit proposed"
     MEMORY_EXPORTED = "memory.exported", "Memory exported"
     MEMORY_IMPORTED = "memory.imported", "Memory imported"
     CONNECTION_CONNECTED = "connection.connected", "Source connected"
@@ -46,6 +48,7 @@ class AuditAction(models.TextChoices):
     CONNECTION_DISCONNECTED = "connection.disconnected", "Source disconnected"
     CONNECTION_SYNCED = "connection.synced", "Source synced"
     CONNECTION_SYNC_FAILED = "connection.sync_failed", "Source sync failed"
+    CHATS_EXPIRED = "chats.expired", "Team chats deleted by retention"
     # New values need no change of the table (choices are not a database constraint),
     # only a migration recording the choices.
 

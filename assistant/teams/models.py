@@ -32,12 +32,33 @@ class Team(models.Model):
 
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Settings (issue 12, "Team settings"). Admins and the owner may always invite.
+    # What the team owns (team memory, team connections and their documents and events)
+    # is owned by this account, so every owner-first query and index serves teams as
+    # they serve people: "this user or this team" is `owner_id IN (user, team account)`.
+    # The account cannot sign in (inactive, no password); nobody acts as it: every change
+    # to team things is made, checked and audited as the member who made it.
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="team_account"
+    )
+    # Settings. Admins and the owner may always invite.
     members_may_invite = models.BooleanField(
         default=False, help_text="Whether plain members may invite people (as members)."
     )
-    # Still to come, each a field here: the model profiles members may use, whether
-    # extraction runs in team chats, and the retention of team chats in days.
+    allowed_profiles = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The model profiles members may use in this team's chats (empty: all).",
+    )
+    extraction_enabled = models.BooleanField(
+        default=True,
+        help_text="Whether the assistant extracts memories (into each member's own review "
+        "inbox, never into team memory) from chats in this team.",
+    )
+    chat_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Team chats untouched for this many days are deleted (empty: kept).",
+    )
 
     class Meta:
         ordering = ["name", "id"]

@@ -111,3 +111,16 @@ def active_team_for(request) -> Team | None:
 def active_context_for(request) -> ActiveContext:
     active_team_for(request)
     return request._active_context
+
+
+def conversation_shared_owner_ids(conversation) -> tuple[int, ...]:
+    """Whose things a turn of this conversation may read besides its owner's: the account
+    of the team it was started in, while the owner is still a member (checked now, so a
+    member removed mid-conversation loses the team's memory and sources at once)."""
+    if conversation.team_id is None:
+        return ()
+    return tuple(
+        Team.objects.filter(
+            pk=conversation.team_id, memberships__user_id=conversation.owner_id
+        ).values_list("account_id", flat=True)
+    )

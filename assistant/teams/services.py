@@ -15,7 +15,9 @@ only hand ownership over (the database backs this up, migration 0010).
 from __future__ import annotations
 
 import logging
+import uuid
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -49,6 +51,17 @@ def _require(membership: Membership, role: str) -> None:
         raise PermissionDenied(f"This needs the {Role(role).label.lower()} role in this team.")
 
 
+def team_account_create(*, name: str):
+    """The account a team's memory and connections are owned by (see Team.account):
+    inactive and without a password, so nobody can sign in as it."""
+    account = get_user_model()(
+        username=f"team.{uuid.uuid4().hex}", first_name=name[:150], is_active=False
+    )
+    account.set_unusable_password()
+    account.save()
+    return account
+
+
 def team_create(*, actor, name: str, ip: str | None = None) -> Team:
     """A new team; its creator is its owner."""
     name = name.strip()
@@ -57,7 +70,7 @@ def team_create(*, actor, name: str, ip: str | None = None) -> Team:
     if len(name) > (Team._meta.get_field("name").max_length or 0):
         raise TeamError("That name is too long (100 characters at most).")
     with transaction.atomic():
-        team = Team.objects.create(name=name)
+        team = Team.objects.create(name=name, account=team_account_create(name=name))
         Membership.objects.create(team=team, user=actor, role=Role.OWNER)
         audit_record(action=AuditAction.TEAM_CREATED, actor=actor, team=team, target=team, ip=ip)
     return team

@@ -14,6 +14,7 @@ from assistant import selectors
 from assistant.forms import MessageForm
 from assistant.profiles import profile_choices
 from assistant.services import conversations as services
+from assistant.teams.selectors import active_team_for
 from memory.services.preferences import memory_is_active
 
 
@@ -45,6 +46,7 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
         owner=request.user,
         profile=request.POST.get("profile"),
         incognito=request.POST.get("incognito") == "on",
+        team=active_team_for(request),
     )
     return redirect("chat:conversation", conversation_id=conversation.pk)
 

@@ -90,7 +90,7 @@ def _copy(owner_id: int, count: int, texts, vectors, rng, start: int) -> None:
 
 
 def _explain(owner, query: str) -> dict[str, str]:
-    scope = sql.Scope(owner.pk, ("active",))
+    scope = sql.Scope((owner.pk,), ("active",))
     vector = embed_texts([query])[0]
     plans = {}
     with transaction.atomic(), connection.cursor() as cursor:

@@ -72,7 +72,7 @@ class Reconciliation:
 def _nearest(owner, vector: np.ndarray) -> tuple[MemoryItem, float] | None:
     """The owner's closest comparable memory and its cosine similarity (through the
     retriever's vector index, so it stays fast at any size)."""
-    scope = sql.Scope(owner.pk, tuple(Status.values), (*EXTRACTED_KINDS, Kind.PROFILE))
+    scope = sql.Scope((owner.pk,), tuple(Status.values), (*EXTRACTED_KINDS, Kind.PROFILE))
     with transaction.atomic(), connection.cursor() as cursor:
         owner_rows, _ = fulltext.owner_statistics(cursor, scope)
         hits = sql.vector_candidates(

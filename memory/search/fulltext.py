@@ -73,7 +73,7 @@ def _cache_key(kind: str, scope: Scope, lexeme: str = "") -> str:
     """A memcached-safe key (lexemes may hold any character)."""
     raw = f"{scope.corpus.table}|{sorted(scope.statuses)}|{sorted(scope.kinds or ())}|{lexeme}"
     digest = hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
-    return f"memory:{kind}:{scope.owner_id}:{digest}"
+    return f"memory:{kind}:{scope.owner_key}:{digest}"
 
 
 def _df_key(scope: Scope, lexeme: str) -> str:
@@ -123,8 +123,7 @@ def owner_statistics(cursor, scope: Scope) -> tuple[int, float]:
     if cached is not None:
         return cached
     # Forgotten memories are archived, so status alone scopes the count (index-only scan).
-    count_sql = "m.owner_id = %s"
-    count_params: list = [scope.owner_id]
+    count_sql, count_params = scope.owner_where()
     if scope.corpus.lifecycle:
         count_sql += " AND m.status = ANY(%s)"
         count_params.append(list(scope.statuses))

@@ -36,18 +36,22 @@ def hybrid_search(
     *,
     owner_id: int,
     corpus: sql.Corpus,
+    shared_owner_ids: tuple[int, ...] = (),
     query: str,
     limit: int,
     vector: np.ndarray | QueryVector | None = None,
 ) -> list[Ranked]:
     """The `limit` rows of `owner_id` in `corpus` that best answer `query`, best first.
 
+    `shared_owner_ids`: other owners searched in the same query (a team's account, for a
+    member working in that team; the caller checked the membership).
+
     Pass `vector` when the query is already embedded, or the turn's QueryVector (one
     embedding per turn); either way the text is ranked while the model works."""
     query = (query or "").strip()
     if not query or limit <= 0:
         return []
-    scope = sql.Scope(owner_id, corpus=corpus)
+    scope = sql.Scope((owner_id, *sorted(set(shared_owner_ids) - {owner_id})), corpus=corpus)
     pool = max(limit, settings.MEMORY_SEARCH_CANDIDATES)
     embedding = QueryVector.of(query, vector).start()
     with transaction.atomic(), connection.cursor() as cursor:

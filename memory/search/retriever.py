@@ -54,8 +54,10 @@ class RetrievedMemory:
         return self.item.tag
 
 
-def _load_items(owner, ids: list[int]) -> dict[int, MemoryItem]:
-    rows = MemoryItem.objects.owned_by(owner).filter(pk__in=ids).defer("embedding", "search")
+def _load_items(owner_ids: tuple[int, ...], ids: list[int]) -> dict[int, MemoryItem]:
+    rows = MemoryItem.objects.filter(owner_id__in=owner_ids, pk__in=ids).defer(
+        "embedding", "search"
+    )
     return {item.pk: item for item in rows}
 
 
@@ -68,16 +70,21 @@ def memory_search(
     statuses: Iterable[str] = (Status.ACTIVE,),
     now: datetime | None = None,
     vector: np.ndarray | QueryVector | None = None,
+    shared_owner_ids: Iterable[int] = (),
 ) -> list[RetrievedMemory]:
     """The `limit` memories of `owner` that best answer `query`, best first.
 
+    `shared_owner_ids`: other owners whose memories are searched in the same query,
+    ranked together (a team's account, for a member working in that team); the caller
+    has checked the membership.
     Pass `vector` when the query is already embedded, or a QueryVector a turn shares
     with its document search (embedded once, by whichever search needs it first)."""
     query = (query or "").strip()
     if not query or limit <= 0 or owner is None or owner.pk is None:
         return []
     now = now or timezone.now()
-    scope = sql.Scope(owner.pk, tuple(statuses), tuple(kinds) if kinds else None)
+    owner_ids = (owner.pk, *sorted(set(shared_owner_ids) - {owner.pk}))
+    scope = sql.Scope(owner_ids, tuple(statuses), tuple(kinds) if kinds else None)
     pool = settings.MEMORY_SEARCH_CANDIDATES
     # The model embeds the query on another thread while PostgreSQL ranks the text:
     # ~10 ms saved per search.
@@ -111,7 +118,7 @@ def memory_search(
     fusion.spread_context(candidates, neighbours, threads)
 
     ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.item_id))[:limit]
-    items = _load_items(owner, [c.item_id for c in ranked])
+    items = _load_items(owner_ids, [c.item_id for c in ranked])
     ranked = [c for c in ranked if c.item_id in items]
     return [
         RetrievedMemory(

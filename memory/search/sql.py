@@ -63,14 +63,26 @@ MEMORIES = Corpus(TABLE, FACT_COLUMNS, lifecycle=True)
 
 @dataclass(frozen=True)
 class Scope:
-    owner_id: int
+    """Whose rows: one owner, or a user and the account of the team they work in
+    (`owner_id IN (...)`: one indexed condition; the owner-first indexes serve both)."""
+
+    owner_ids: tuple[int, ...]
     statuses: Sequence[str] = ()
     kinds: Sequence[str] | None = None
     corpus: Corpus = MEMORIES
 
+    def owner_where(self, alias: str = "m") -> tuple[str, list]:
+        if len(self.owner_ids) == 1:
+            return f"{alias}.owner_id = %s", [self.owner_ids[0]]
+        return f"{alias}.owner_id = ANY(%s)", [list(self.owner_ids)]
+
+    @property
+    def owner_key(self) -> str:
+        """The owners, for cache keys."""
+        return "+".join(str(owner_id) for owner_id in sorted(self.owner_ids))
+
     def where(self, alias: str = "m") -> tuple[str, list]:
-        sql = f"{alias}.owner_id = %s"
-        params: list = [self.owner_id]
+        sql, params = self.owner_where(alias)
         if self.corpus.lifecycle:
             sql += f" AND {alias}.status = ANY(%s) AND {alias}.deleted_at IS NULL"
             params.append(list(self.statuses))
@@ -160,16 +172,19 @@ def thread_neighbours(
     if not hit_ids:
         return []
     where, params = scope.where()
+    hit_owner, hit_owner_params = scope.owner_where("h")
     cursor.execute(
         f"SELECT h.id, n.id, n.distance FROM {TABLE} h CROSS JOIN LATERAL ("
         f"  (SELECT m.id, row_number() OVER (ORDER BY m.id DESC) AS distance FROM {TABLE} m"
-        f"   WHERE {where} AND m.thread_key = h.thread_key AND m.id < h.id"
+        f"   WHERE {where} AND m.owner_id = h.owner_id AND m.thread_key = h.thread_key"
+        f"   AND m.id < h.id"
         f"   ORDER BY m.id DESC LIMIT %s)"
         f"  UNION ALL"
         f"  (SELECT m.id, row_number() OVER (ORDER BY m.id) AS distance FROM {TABLE} m"
-        f"   WHERE {where} AND m.thread_key = h.thread_key AND m.id > h.id"
+        f"   WHERE {where} AND m.owner_id = h.owner_id AND m.thread_key = h.thread_key"
+        f"   AND m.id > h.id"
         f"   ORDER BY m.id LIMIT %s)"
-        f") n WHERE h.id = ANY(%s) AND h.owner_id = %s AND h.thread_key <> ''",
-        [*params, width, *params, width, hit_ids, scope.owner_id],
+        f") n WHERE h.id = ANY(%s) AND {hit_owner} AND h.thread_key <> ''",
+        [*params, width, *params, width, hit_ids, *hit_owner_params],
     )
     return [(hit, neighbour, int(distance)) for hit, neighbour, distance in cursor.fetchall()]

@@ -20,7 +20,7 @@ def _fresh_cache():
 
 
 def _scores(owner, query: str) -> dict[int, float]:
-    scope = Scope(owner.pk, ("active",))
+    scope = Scope((owner.pk,), ("active",))
     with transaction.atomic(), connection.cursor() as cursor:
         hits = fulltext.text_candidates(cursor, scope, query, limit=10)
     return {row_id: score for row_id, score, _ in hits}
@@ -49,7 +49,7 @@ def test_term_frequency_counts_and_the_score_is_okapi_bm25(owner):
 def test_large_owners_remember_counts_but_never_a_zero(owner, monkeypatch):
     monkeypatch.setattr(fulltext, "STATS_CACHE_MIN", 2)
     remember_many(owner, ["My bike is a green Brompton.", "I ride the Brompton to work."])
-    scope = Scope(owner.pk, ("active",))
+    scope = Scope((owner.pk,), ("active",))
     assert _scores(owner, "brompton zorbulax")  # zorbulax: held by none yet
     assert cache.get(fulltext._df_key(scope, "brompton")) == 2
     assert cache.get(fulltext._df_key(scope, "zorbulax")) is None
@@ -60,7 +60,7 @@ def test_large_owners_remember_counts_but_never_a_zero(owner, monkeypatch):
 def test_small_owners_count_afresh(owner):
     remember_many(owner, ["My bike is a green Brompton."])
     _scores(owner, "brompton")
-    assert cache.get(fulltext._df_key(Scope(owner.pk, ("active",)), "brompton")) is None
+    assert cache.get(fulltext._df_key(Scope((owner.pk,), ("active",)), "brompton")) is None
 
 
 @pytest.mark.django_db

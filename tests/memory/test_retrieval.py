@@ -168,7 +168,7 @@ def test_the_vector_candidates_can_walk_the_half_precision_index(owner):
     from memory.search import sql
 
     remember_many(owner, FILLER)
-    scope = sql.Scope(owner.pk, ("active",))
+    scope = sql.Scope((owner.pk,), ("active",))
     statement, params = sql.vector_sql(scope, np.full(384, 1 / np.sqrt(384)), limit=5)
     with transaction.atomic(), connection.cursor() as cursor:
         # A table this small is cheaper to sort; make sorting look dear.
@@ -197,7 +197,7 @@ def test_exact_vector_candidates_read_the_owners_rows_and_agree_with_the_walk(ow
 
     remember_many(owner, FILLER)
     remember_many(outsider, FILLER)
-    scope = sql.Scope(owner.pk, ("active",))
+    scope = sql.Scope((owner.pk,), ("active",))
     vector = embed_query("When does my train leave?")
     with transaction.atomic(), connection.cursor() as cursor:
         exact = sql.vector_candidates(cursor, scope, vector, limit=5, ef_search=40, exact=True)
