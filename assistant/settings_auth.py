@@ -70,7 +70,15 @@ def oidc_providers(
                 "settings": {"server_url": issuer_url, "oauth_pkce_enabled": True},
             }
         )
-    return {"openid_connect": {"APPS": apps, "SCOPE": scopes, "OAUTH_PKCE_ENABLED": True}}
+    return {
+        "openid_connect": {
+            "APPS": apps,
+            "SCOPE": scopes,
+            "OAUTH_PKCE_ENABLED": True,
+            # allauth's provider plus the ID token nonce (assistant/auth/oidc.py).
+            "provider_class": "assistant.auth.oidc.NonceOpenIDConnectProvider",
+        }
+    }
 
 
 SOCIALACCOUNT_PROVIDERS = oidc_providers(

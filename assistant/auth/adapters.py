@@ -27,6 +27,8 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.shortcuts import render
 
+from assistant.auth.oidc import nonce_matches
+
 logger = logging.getLogger(__name__)
 
 
@@ -47,6 +49,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 request,
                 "This site does not link sign-in providers to accounts by itself. "
                 "Ask an admin to link yours.",
+            )
+        if not nonce_matches(sociallogin):
+            refuse(
+                request,
+                "The identity provider's answer does not belong to this sign-in (its "
+                "nonce does not match). Start the sign-in again from this site.",
             )
         email, verified = provider_email(sociallogin)
         if not email:

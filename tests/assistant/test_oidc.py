@@ -128,6 +128,30 @@ def test_a_wrong_or_replayed_state_signs_nobody_in(db, client, sso):
     assert signed_in_user_id(client) is None
 
 
+def test_the_sign_in_sends_a_nonce_and_an_id_token_with_another_is_refused(db, client, sso):
+    idp_user(sso, "sub-nina", email="nina@example.com", email_verified=True)
+    response = client.post(LOGIN_URL)
+    sent = dict(parse_qsl(urlsplit(response["Location"]).query))
+    assert len(sent["nonce"]) >= 32
+    callback = httpx.post(response["Location"], data={"sub": "sub-nina"}).headers["location"]
+
+    # This browser's stashed sign-in now expects another nonce than the ID token carries
+    # (as when a token minted for someone else's sign-in is slipped into the callback).
+    session = client.session
+    states = session["socialaccount_states"]
+    (state_id,) = states
+    state, stashed_at, provider = states[state_id]
+    states[state_id] = ({**state, "nonce": "not-the-one-sent"}, stashed_at, provider)
+    session["socialaccount_states"] = states
+    session.save()
+
+    refused = client.get(callback)
+    assert refused.status_code == 403
+    assert "nonce does not match" in refused.text
+    assert signed_in_user_id(client) is None
+    assert not User.objects.exists()
+
+
 def test_an_email_outside_the_allowed_domains_is_refused(db, client, sso, settings):
     settings.OIDC_ALLOWED_EMAIL_DOMAINS = ["example.com"]
     idp_user(sso, "sub-eve", email="eve@elsewhere.org", email_verified=True)
