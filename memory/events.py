@@ -4,8 +4,8 @@
 the texts being erased, so that copies kept elsewhere (a chat answer's record of what
 it was given) can be scrubbed in the same transaction.
 
-`memory_changed` says that someone created, edited, pinned, forgot, reviewed, exported or
-imported memories (assistant records it in the audit log). It is sent inside the
+`memory_changed` says that someone created, edited, pinned, forgot, reviewed, exported,
+imported or proposed memories (assistant records it in the audit log). It is sent inside the
 transaction of the change, after the change is written: a receiver's own rows commit with
 the change or roll back with it, so a record never outlives a change that was undone (and a
 receiver that fails undoes the change). It never carries a memory's text, nor a reason
@@ -37,8 +37,10 @@ APPROVED = "approved"
 REJECTED = "rejected"
 EXPORTED = "exported"
 IMPORTED = "imported"
+PROPOSED = "proposed"  # a member proposed a memory to a team (memory/services/proposals.py)
+EDIT_PROPOSED = "edit_proposed"  # a member proposed a new text for a team memory
 ACTIONS = [CREATED, EDITED, PINNED, UNPINNED, FORGOTTEN, UNFORGOTTEN, ERASED, APPROVED]
-ACTIONS += [REJECTED, EXPORTED, IMPORTED]
+ACTIONS += [REJECTED, EXPORTED, IMPORTED, PROPOSED, EDIT_PROPOSED]
 
 
 def memory_changed_send(
