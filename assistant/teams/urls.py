@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from assistant.teams import audit_views, views
+from assistant.teams import audit_views, proposal_views, views
 
 app_name = "teams"
 
@@ -29,4 +29,11 @@ urlpatterns = [
     path("<int:pk>/leave", views.leave, name="leave"),
     path("<int:pk>/audit/", audit_views.audit, name="audit"),
     path("<int:pk>/audit.csv", audit_views.audit_csv, name="audit-csv"),
+    # Proposals to the team's memory (the active team; the chat's team for a passage).
+    path("propose/memory/<int:item_id>", proposal_views.memory_propose, name="propose-memory"),
+    path(
+        "propose/c/<int:conversation_id>/m/<int:message_id>",
+        proposal_views.passage_propose,
+        name="propose-passage",
+    ),
 ]

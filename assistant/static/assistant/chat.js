@@ -105,6 +105,26 @@
     if (dialog && !dialog.open) dialog.showModal();
   });
 
+  // <details data-propose-passage> under an answer: opening it fills its passage field
+  // with the text last selected in that message (clicking the summary drops the selection,
+  // so it is remembered as it changes).
+  var lastSelection = { message: null, text: "" };
+  document.addEventListener("selectionchange", function () {
+    var selection = document.getSelection();
+    var text = selection ? selection.toString().trim() : "";
+    var node = text && selection.anchorNode;
+    var message = node && (node.nodeType === 1 ? node : node.parentElement).closest(".msg");
+    if (message) lastSelection = { message: message, text: text };
+  });
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.matches || !details.matches("details[data-propose-passage]") || !details.open) return;
+    var area = details.querySelector("textarea[name=quote]");
+    if (area && !area.value && lastSelection.message === details.closest(".msg")) {
+      area.value = lastSelection.text;
+    }
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () {
     scrollMessages(true);
     var area = document.querySelector("#composer textarea");

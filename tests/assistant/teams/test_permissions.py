@@ -11,9 +11,13 @@ import pytest
 from django.conf import settings as django_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from assistant.account_models import AccountSettings
+from assistant.models import Conversation, Message
 from assistant.teams.audit_models import AuditEvent
 from assistant.teams.models import Invitation, Membership, Role
+from memory.models import MemoryItem
 from tests.assistant.teams.personas import issue
+from tests.factories import remember
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +41,10 @@ ROWS = {
     "teams:leave": ("post", (302, 302, 302, 404, 404)),
     "teams:audit": ("get", (200, 200, 403, 404, 404)),
     "teams:audit-csv": ("get", (200, 200, 403, 404, 404)),
+    # Proposals: each persona proposes their own memory / chat passage to the team they
+    # have stored as active (a former member's and an outsider's choice is not trusted).
+    "teams:propose-memory": ("post", (302, 302, 302, 404, 404)),
+    "teams:propose-passage": ("post", (302, 302, 302, 404, 404)),
 }
 # Joining by POST: the members are members already (409); the others join (302).
 JOIN_POST = dict(zip(PERSONAS, (409, 409, 409, 302, 302), strict=True))
@@ -58,9 +66,12 @@ def test_every_teams_url_has_a_row():
     assert teams_urls == set(ROWS)
 
 
-def _request(people, name: str):
-    """(url, data) for one row, against the people's team."""
+def _request(people, name: str, persona: str = "owner"):
+    """(url, data) for one row, against the people's team (a proposal: of `persona`'s own
+    memory or chat message)."""
     team = people.team
+    if name.startswith("teams:propose-"):
+        return _proposal_request(people, name, people.get(persona))
     member = Membership.objects.get(team=team, user=people.member)
     if name == "teams:join":
         return reverse(name, args=[issue(team, people.owner)[1]]), {}
@@ -73,6 +84,15 @@ def _request(people, name: str):
     return reverse(name, args=[team.pk]), {"role": "member", "members_may_invite": "on"}
 
 
+def _proposal_request(people, name: str, user):
+    AccountSettings.objects.update_or_create(user=user, defaults={"active_team": people.team})
+    if name == "teams:propose-memory":
+        return reverse(name, args=[remember(user, "Deploys freeze on Fridays.").pk]), {}
+    conversation = Conversation.objects.create(owner=user, team=people.team)
+    message = Message.objects.create(conversation=conversation, role="assistant", content="Hi.")
+    return reverse(name, args=[conversation.pk, message.pk]), {"quote": "Hi."}
+
+
 def _state(people):
     team = people.team
     team.refresh_from_db()
@@ -82,6 +102,7 @@ def _state(people):
         sorted(Membership.objects.filter(team=team).values_list("user__username", "role")),
         sorted(Invitation.objects.filter(team=team).values_list("pk", "used_at", "revoked_at")),
         AuditEvent.objects.filter(team_id=team.pk).count(),
+        MemoryItem.objects.filter(owner=team.account).count(),
     )
 
 
@@ -92,7 +113,7 @@ CASES = [(name, persona) for name in ROWS for persona in PERSONAS]
 def test_each_persona(client, people, name, persona):
     method, row = ROWS[name]
     statuses = dict(zip(PERSONAS, row, strict=True))
-    url, data = _request(people, name)
+    url, data = _request(people, name, persona)
     before = _state(people)
     client.force_login(people.get(persona))
     response = getattr(client, method)(url, data)
