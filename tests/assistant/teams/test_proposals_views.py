@@ -189,3 +189,16 @@ def test_another_users_message_is_404(people):
     response = propose_passage(signed_in(people.member), theirs, "port 443", **HTMX)
     assert response.status_code == 404
     assert not team_memory(people).exists()
+
+
+def test_a_proposal_is_on_the_teams_audit_log_without_its_text(people):
+    member = working_in_team(people, people.member)
+    mine = remember(member, "Deploys freeze on Fridays.")
+    propose_memory(signed_in(member), mine, **HTMX)
+
+    event = AuditEvent.objects.get(action="memory.proposed")
+    assert event.team_id == people.team.pk and event.owner_id is None
+    assert event.actor_id == member.pk
+    page = signed_in(people.admin).get(reverse("teams:audit", args=[people.team.pk]))
+    body = page.content.decode()
+    assert "Memory proposed to the team" in body and "Fridays" not in body
