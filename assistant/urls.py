@@ -45,6 +45,11 @@ chat_patterns = (
             passages.cited_passage_view,
             name="passage",
         ),
+        path(
+            "c/<int:conversation_id>/m/<int:message_id>/events/<int:item_id>/",
+            passages.cited_event_view,
+            name="event",
+        ),
     ],
     "chat",
 )
@@ -61,6 +66,11 @@ urlpatterns = [
     path("proposals/<int:pk>/edit", event_proposals.edit, name="proposal-edit"),
     path("proposals/<int:pk>/cancel", event_proposals.cancel, name="proposal-cancel"),
     path("connections/", include("connectors.urls")),
+    # The active team's connections (assistant/teams/connector_urls.py).
+    path(
+        "team/connections/",
+        include("assistant.teams.connector_urls", namespace="team-connectors"),
+    ),
     path("teams/", include("assistant.teams.urls")),
     # /healthz is answered by assistant.middleware.HealthzMiddleware, before host checks.
     path("accounts/login/", auth_views_sso.LoginView.as_view(), name="login"),

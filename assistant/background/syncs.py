@@ -42,6 +42,7 @@ from assistant.background.runs import (
 )
 from assistant.teams.audit import audit_record
 from assistant.teams.audit_models import AuditAction
+from assistant.teams.models import Team
 from connectors import hooks
 from connectors.base import ConnectorError, PermanentError
 from connectors.crypto import SecretsUnreadable
@@ -241,16 +242,19 @@ def _sync_ended(*, connection: Connection, run: TaskRun, token: str, outcome: Ru
 
 
 def _sync_audit(*, connection: Connection, outcome: RunOutcome) -> None:
-    """A finished sync in the audit log (no actor: a schedule or "sync now" ran it)."""
+    """A finished sync in the audit log (no actor: a schedule or "sync now" ran it); a
+    team's connection (owned by its account) is the team's event."""
     ok = outcome.state == TaskRun.State.SUCCEEDED
     if not ok and outcome.state != TaskRun.State.FAILED:
         return
     detail: dict = {"kind": connection.kind, "label": connection.label, "summary": outcome.detail}
     if outcome.problems:
         detail |= {"problems": len(outcome.problems), "first_problem": outcome.problems[0][:300]}
+    team = Team.objects.filter(account_id=connection.owner_id).first()
     audit_record(
         action=AuditAction.CONNECTION_SYNCED if ok else AuditAction.CONNECTION_SYNC_FAILED,
-        owner=connection.owner,
+        team=team,
+        owner=None if team is not None else connection.owner,
         target=connection,
         detail=detail,
     )

@@ -70,8 +70,8 @@ def event_when(event: Event, zone: ZoneInfo) -> str:
     return f"{start:%a %-d %b %H:%M}\u2013{until}"
 
 
-def event_line(event: Event, zone: ZoneInfo) -> str:
-    metadata: dict = {}
+def event_line(event: Event, zone: ZoneInfo, *, team: bool = False) -> str:
+    metadata: dict = {"calendar": "team"} if team else {}
     if event.all_day and event.start_date:
         metadata["all_day"] = True
         metadata["date"] = event.start_date.isoformat()
@@ -89,15 +89,17 @@ def event_line(event: Event, zone: ZoneInfo) -> str:
     return fence_line(f"e:{event.pk}", event.title or "(no title)", metadata)
 
 
-def _events(owner, q: TimeQuery, now: datetime) -> list[Event]:
-    """The events to show: one more than are ever recorded (the rest only counts)."""
+def _events(owner, q: TimeQuery, now: datetime, shared: tuple[int, ...]) -> list[Event]:
+    """The events to show: one more than are ever recorded (the rest only counts). With
+    `shared` (a team conversation's team account), the team's events too."""
     if q.intent == NEXT:
         return calendar_query.event_next(
-            user=owner, after=now, until=q.end, text=q.text, person=q.person
-        )
+            user=owner, after=now, until=q.end, text=q.text, person=q.person,
+            shared_owner_ids=shared,
+        )  # fmt: skip
     return calendar_query.events_in_window(
         user=owner, start=q.start, end=q.end, text=q.text, person=q.person,
-        limit=settings.CALENDAR_PROMPT_MAX_EVENTS + LEFT_OUT_SHOWN + 1,
+        limit=settings.CALENDAR_PROMPT_MAX_EVENTS + LEFT_OUT_SHOWN + 1, shared_owner_ids=shared,
     )  # fmt: skip
 
 
@@ -105,7 +107,8 @@ def _computed(q: TimeQuery, owner, account, zone: ZoneInfo) -> list[str]:
     """Free time, worked out here so the model never has to do the arithmetic."""
     if q.intent not in (SLOT, FREE):
         return []
-    # Every event of the window counts for free time, not only those the prompt shows.
+    # Every event of the window counts for free time, not only those the prompt shows;
+    # the user's own only: a team calendar holds the team's events, not each member's time.
     events = calendar_query.busy_in_window(user=owner, start=q.start, end=q.end)
     hours = account_hours(account)
     if q.intent == SLOT:
@@ -127,25 +130,37 @@ def _computed(q: TimeQuery, owner, account, zone: ZoneInfo) -> list[str]:
     return [f"Free check for {span}: busy ({tags})."]
 
 
-def _has_calendar(owner) -> bool:
-    return Connection.objects.owned_by(owner).exists()
+def _signals(event: Event, owner, q: TimeQuery) -> list[str]:
+    """The row's signals; "team" marks a team's event (its chip says so)."""
+    return ["calendar", q.intent, *(["team"] if event.owner_id != owner.pk else [])]
+
+
+def _has_calendar(owner, shared: tuple[int, ...]) -> bool:
+    return Connection.objects.filter(owner_id__in=(owner.pk, *shared)).exists()
 
 
 def calendar_context_build(
-    *, answer: Message, question: str, now: datetime | None = None
+    *,
+    answer: Message,
+    question: str,
+    now: datetime | None = None,
+    shared_owner_ids: tuple[int, ...] = (),
 ) -> CalendarContext:
+    """`shared_owner_ids`: other owners whose events count (a team conversation's team
+    account, while its owner is a member: assistant.teams.selectors checks)."""
     owner = answer.conversation.owner
+    shared = tuple(shared_owner_ids)
     if settings.CALENDAR_PROMPT_MAX_EVENTS <= 0 or not question.strip():
         return CalendarContext()
     account = account_settings_get(user=owner)
     zone = account_zone(account)
     local_now = (now or timezone.now()).astimezone(zone)
     q = time_query_parse(question, now=local_now)
-    if q is None or not _has_calendar(owner):
+    if q is None or not _has_calendar(owner, shared):
         return CalendarContext()
     try:
         with transaction.atomic():  # a savepoint: a failed read leaves the turn usable
-            events = _events(owner, q, local_now)
+            events = _events(owner, q, local_now, shared)
             computed = _computed(q, owner, account, zone)
             # A continuation answers the same request: its card is on the cut-off answer.
             wants_card = q.intent == ADD and not answer.continues_previous
@@ -167,7 +182,7 @@ def calendar_context_build(
     for rank, event in enumerate(shown, start=1):
         injected, tokens = False, 0
         if len(lines) < settings.CALENDAR_PROMPT_MAX_EVENTS:  # else: no need to encode it
-            line = event_line(event, zone)
+            line = event_line(event, zone, team=event.owner_id != owner.pk)
             tokens = estimate_tokens(line + "\n")
             injected = spent + tokens <= budget
         if injected:
@@ -176,7 +191,7 @@ def calendar_context_build(
         chip = f"{event_when(event, zone)} · {event.title or '(no title)'}"
         items.append(
             ContextItem(answer=answer, source=ContextItem.Source.EVENT, event=event,
-                        tag=f"e:{event.pk}", rank=rank, signals=["calendar", q.intent],
+                        tag=f"e:{event.pk}", rank=rank, signals=_signals(event, owner, q),
                         injected=injected, tokens=tokens if injected else 0, text=chip)
         )  # fmt: skip
     body = fence_wrap(FENCE_LABEL, lines) or EMPTY_NOTE.format(label=q.label, window=window)

@@ -89,24 +89,38 @@ def relevant(hit: RetrievedChunk) -> bool:
     return hit.similarity is not None and hit.similarity >= settings.DOCUMENT_MIN_SIMILARITY
 
 
-def _signals(hit: RetrievedChunk, *, above_floor: bool) -> list[str]:
-    return ["document", *sorted(hit.signals), *([] if above_floor else [BELOW_FLOOR])]
+# Among a row's signals when the passage is a team's (its chip says "team", and its link
+# checks the membership again).
+TEAM = "team"
+
+
+def _signals(hit: RetrievedChunk, *, above_floor: bool, owner_id: int) -> list[str]:
+    team = [TEAM] if hit.chunk.owner_id != owner_id else []
+    return ["document", *sorted(hit.signals), *team, *([] if above_floor else [BELOW_FLOOR])]
 
 
 def document_context_build(
-    *, answer: Message, question: str, vector: QueryVector | None = None
+    *,
+    answer: Message,
+    question: str,
+    vector: QueryVector | None = None,
+    shared_owner_ids: tuple[int, ...] = (),
 ) -> DocumentContext:
-    """`vector`: the turn's question embedding, shared with its memory search."""
+    """`vector`: the turn's question embedding, shared with its memory search.
+    `shared_owner_ids`: other owners whose files are searched too (a team conversation's
+    team account, while its owner is a member: assistant.teams.selectors checks)."""
     owner = answer.conversation.owner
+    shared = tuple(shared_owner_ids)
     if settings.DOCUMENT_RETRIEVE_K <= 0 or not question.strip():
         return DocumentContext()
-    if not chunks_searchable(owner).exists():
+    if not chunks_searchable(owner, shared).exists():
         return DocumentContext()  # one query: no embedding, no search, for users without files
     try:
         with transaction.atomic():  # a savepoint: a failed read leaves the turn usable
             hits = document_search(
-                owner=owner, query=question, limit=settings.DOCUMENT_RETRIEVE_K, vector=vector
-            )
+                owner=owner, query=question, limit=settings.DOCUMENT_RETRIEVE_K, vector=vector,
+                shared_owner_ids=shared,
+            )  # fmt: skip
     except Exception:  # embedding model, database: answer without documents
         logger.exception("Searching documents failed for answer %s", answer.pk)
         return DocumentContext(detail="The user's files could not be searched for this answer.")
@@ -129,7 +143,8 @@ def document_context_build(
         items.append(
             ContextItem(answer=answer, source=ContextItem.Source.DOCUMENT, chunk=hit.chunk,
                         tag=document_tag(hit.chunk.pk), rank=hit.rank, score=float(hit.score),
-                        signals=_signals(hit, above_floor=above_floor), injected=injected,
+                        signals=_signals(hit, above_floor=above_floor, owner_id=owner.pk),
+                        injected=injected,
                         tokens=tokens if injected else 0, text=hit.chunk.text)
         )  # fmt: skip
     over_budget = len(items) - len(lines) - below_floor
@@ -161,6 +176,7 @@ class CitedPassage:
     text: str
     removed: bool  # the chunk is gone: its file was removed, or changed and re-read
     item_id: int | None = None
+    team: bool = False  # a team's passage (a team conversation): its chip says "team"
     chunk_id: int | None = None
     by_words: bool = False  # another chip of this answer has the same file and section
 
@@ -221,7 +237,7 @@ def cited_passage(item: ContextItem) -> CitedPassage:
     if chunk is not None:
         return CitedPassage(tag=item.tag, path=chunk.document.path, heading=chunk.heading,
                             page=chunk.page, text=chunk.text, removed=False, item_id=item.pk,
-                            chunk_id=chunk.pk)  # fmt: skip
+                            chunk_id=chunk.pk, team=TEAM in (item.signals or []))  # fmt: skip
     recorded = _recorded_line(item.answer, item.tag) if item.injected else {}
     page = recorded.get("page")
     return CitedPassage(
@@ -232,6 +248,7 @@ def cited_passage(item: ContextItem) -> CitedPassage:
         text=item.text,
         removed=True,
         item_id=item.pk,
+        team=TEAM in (item.signals or []),
     )
 
 

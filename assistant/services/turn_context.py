@@ -41,11 +41,13 @@ def turn_prompt_prepare(*, answer: Message, **record) -> Prompt:
     # The team this chat works in, if its owner is still a member: its memory and
     # sources are read beside the owner's, in the same queries.
     shared = conversation_shared_owner_ids(answer.conversation)
-    documents = document_context_build(answer=answer, question=question, vector=vector)
+    documents = document_context_build(
+        answer=answer, question=question, vector=vector, shared_owner_ids=shared
+    )
     memory = memory_context_build(
         answer=answer, question=question, vector=vector, shared_owner_ids=shared
     )
-    calendar = calendar_context_build(answer=answer, question=question)
+    calendar = calendar_context_build(answer=answer, question=question, shared_owner_ids=shared)
     prompt = chat_prompt_build(
         answer=answer,
         memory_block=memory.block,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.teams.audit import audit_record
+from assistant.teams.models import Team
 
 _KEEP_IDS = 50  # a bulk action records how many, and the first ids
 
@@ -56,6 +57,8 @@ def connection_changed_record(
     team=None,
     **_: Any,
 ) -> None:
+    if team is None:  # a team's connection is owned by its account: the team's event
+        team = Team.objects.filter(account_id=owner.pk).first()
     audit_record(
         action=f"connection.{action}",
         actor=actor,

@@ -1,5 +1,6 @@
-"""Reads over synced calendar events, always scoped to one owner first, and only what
-the user chose to count: included calendars that are still there, no cancelled events.
+"""Reads over synced calendar events, always scoped to the owner first (with, in a team
+conversation, the team's account: `shared_owner_ids`, checked by the caller), and only
+what was chosen to count: included calendars that are still there, no cancelled events.
 
 A window read (overlap: start < window end and end > window start) goes through the
 GiST index on (owner, [start, end]) (EventQuerySet.overlapping)."""
@@ -11,12 +12,18 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from connectors.models import Event, Source
+from connectors.models import Event, EventQuerySet, Source
 
 VISIBLE_FIELDS = (
     "id", "title", "start", "end", "all_day", "start_date", "end_date", "time_zone",
-    "location", "attendees", "organizer", "status", "source_id", "connection_id",
+    "location", "attendees", "organizer", "status", "source_id", "connection_id", "owner_id",
 )  # fmt: skip
+
+
+def _owned(user, shared_owner_ids: tuple[int, ...]) -> EventQuerySet:
+    if not shared_owner_ids:
+        return Event.objects.owned_by(user)
+    return Event.objects.filter(owner_id__in=(user.pk, *shared_owner_ids))
 
 
 def event_get_for_user(*, user, pk: int) -> Event:
@@ -40,11 +47,18 @@ def _matching(events: QuerySet[Event], *, text: str, person: str) -> QuerySet[Ev
 
 
 def events_in_window(
-    *, user, start: datetime, end: datetime, text: str = "", person: str = "", limit: int = 200
+    *,
+    user,
+    start: datetime,
+    end: datetime,
+    text: str = "",
+    person: str = "",
+    limit: int = 200,
+    shared_owner_ids: tuple[int, ...] = (),
 ) -> list[Event]:
     """The owner's visible events overlapping [start, end), earliest first."""
     events = (
-        Event.objects.owned_by(user)
+        _owned(user, shared_owner_ids)
         .visible()
         .overlapping(start, end)
         .only(*VISIBLE_FIELDS)
@@ -53,11 +67,13 @@ def events_in_window(
     return list(_matching(events, text=text, person=person)[:limit])
 
 
-def busy_in_window(*, user, start: datetime, end: datetime) -> list:
+def busy_in_window(
+    *, user, start: datetime, end: datetime, shared_owner_ids: tuple[int, ...] = ()
+) -> list:
     """Just what free time needs (id, start, end, all_day, status) of every visible event
     overlapping the window: light rows, however many there are."""
     return list(
-        Event.objects.owned_by(user)
+        _owned(user, shared_owner_ids)
         .visible()
         .overlapping(start, end)
         .order_by("start", "id")
@@ -66,11 +82,17 @@ def busy_in_window(*, user, start: datetime, end: datetime) -> list:
 
 
 def event_next(
-    *, user, after: datetime, until: datetime, text: str, person: str = ""
+    *,
+    user,
+    after: datetime,
+    until: datetime,
+    text: str,
+    person: str = "",
+    shared_owner_ids: tuple[int, ...] = (),
 ) -> list[Event]:
     """The next visible events (up to 3) starting after `after` that match the words."""
     events = (
-        Event.objects.owned_by(user)
+        _owned(user, shared_owner_ids)
         .visible()
         .filter(start__gte=after, start__lt=until)
         .only(*VISIBLE_FIELDS)

@@ -1,7 +1,9 @@
 """Searching the user's document chunks with memory's hybrid retriever.
 
 The chunk table is declared as a `Corpus` (owner first in every index, like memories), so
-the same vector + BM25 lists and fusion rank passages. The SQL scopes by owner only;
+the same vector + BM25 lists and fusion rank passages. The SQL scopes by owner only (the
+user's, and in a team conversation the team account's: `shared_owner_ids`, checked by the
+caller);
 which chunks still count (their document indexed, its folder still included and
 present) is decided when the rows are loaded, again owner-scoped, so a stale or foreign
 id returned by the SQL can never surface.
@@ -40,9 +42,11 @@ class RetrievedChunk:
     bm25: float | None = None
 
 
-def chunks_searchable(owner) -> DocumentChunkQuerySet:
-    """The owner's chunks that may answer: of indexed documents in included folders."""
-    return DocumentChunk.objects.owned_by(owner).filter(
+def chunks_searchable(owner, shared_owner_ids: tuple[int, ...] = ()) -> DocumentChunkQuerySet:
+    """The owner's chunks (and the shared owners', a team's for its member) that may
+    answer: of indexed documents in included folders."""
+    owners = DocumentChunk.objects.filter(owner_id__in=(owner.pk, *shared_owner_ids))
+    return owners.filter(
         document__status=Document.Status.INDEXED,
         document__source__included=True,
         document__source__gone_at__isnull=True,
@@ -50,17 +54,25 @@ def chunks_searchable(owner) -> DocumentChunkQuerySet:
 
 
 def document_search(
-    *, owner, query: str, limit: int, vector: np.ndarray | QueryVector | None = None
+    *,
+    owner,
+    query: str,
+    limit: int,
+    vector: np.ndarray | QueryVector | None = None,
+    shared_owner_ids: tuple[int, ...] = (),
 ) -> list[RetrievedChunk]:
     """The `limit` passages of `owner`'s files that best answer `query`, best first
-    (`vector`: the query already embedded, or the turn's shared QueryVector)."""
+    (`vector`: the query already embedded, or the turn's shared QueryVector).
+    `shared_owner_ids`: other owners searched in the same query (a team's account, for a
+    member working in that team; the caller checked the membership)."""
     if limit <= 0 or not (query or "").strip():
         return []
     ranked = hybrid_search(
-        owner_id=owner.pk, corpus=CHUNKS, query=query, limit=limit * OVERFETCH, vector=vector
-    )
+        owner_id=owner.pk, corpus=CHUNKS, query=query, limit=limit * OVERFETCH, vector=vector,
+        shared_owner_ids=shared_owner_ids,
+    )  # fmt: skip
     chunks = (
-        chunks_searchable(owner)
+        chunks_searchable(owner, shared_owner_ids)
         .select_related("document")
         .defer("embedding", "search")  # stored out of line or large; not shown
         .in_bulk([hit.row_id for hit in ranked])

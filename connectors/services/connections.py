@@ -16,8 +16,9 @@ from connectors.services.sync import sources_refresh
 
 
 @transaction.atomic
-def connection_create(*, owner, kind: str, connected: Connected) -> Connection:
-    """Store a connection that passed its test, with its sources (all included)."""
+def connection_create(*, owner, kind: str, connected: Connected, actor=None) -> Connection:
+    """Store a connection that passed its test, with its sources (all included). `actor`:
+    who connected it, when not the owner (a team admin adding the team's connection)."""
     connection = Connection.objects.create(
         owner=owner,
         kind=kind,
@@ -27,12 +28,12 @@ def connection_create(*, owner, kind: str, connected: Connected) -> Connection:
         secrets_encrypted=secrets_encrypt(connected.secrets),
     )
     sources_refresh(connection=connection, remote=connected.sources, include_new=True)
-    events.connection_changed_send(action=events.CONNECTED, connection=connection)
+    events.connection_changed_send(action=events.CONNECTED, connection=connection, actor=actor)
     return connection
 
 
 @transaction.atomic
-def connection_reconnect(*, connection: Connection, connected: Connected) -> Connection:
+def connection_reconnect(*, connection: Connection, connected: Connected, actor=None) -> Connection:
     """New credentials for a paused connection (a changed password, renewed consent):
     its sources and events stay, and it is active again."""
     Connection.objects.filter(pk=connection.pk).update(
@@ -46,7 +47,7 @@ def connection_reconnect(*, connection: Connection, connected: Connected) -> Con
         last_error_at=None,
     )
     connection.refresh_from_db()
-    events.connection_changed_send(action=events.RECONNECTED, connection=connection)
+    events.connection_changed_send(action=events.RECONNECTED, connection=connection, actor=actor)
     return connection
 
 
@@ -79,13 +80,13 @@ def connection_resume(*, connection: Connection) -> None:
 
 
 @transaction.atomic
-def connection_delete(*, connection: Connection) -> dict[str, int]:
+def connection_delete(*, connection: Connection, actor=None) -> dict[str, int]:
     """Disconnect: the connection and everything synced from it, in one transaction.
     Returns the deleted row counts by model."""
     _, counts = Connection.objects.filter(pk=connection.pk, owner=connection.owner).delete()
     if counts:
         detail = {label.split(".")[-1].lower(): count for label, count in counts.items()}
         events.connection_changed_send(
-            action=events.DISCONNECTED, connection=connection, detail=detail
+            action=events.DISCONNECTED, connection=connection, actor=actor, detail=detail
         )
     return counts

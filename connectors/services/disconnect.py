@@ -38,7 +38,7 @@ class Disconnected:
         )
 
 
-def connection_disconnect(*, connection: Connection) -> Disconnected:
+def connection_disconnect(*, connection: Connection, actor=None) -> Disconnected:
     """Revoke what can be revoked, then delete the connection with all it synced."""
     problem = ""
     kind = kinds().get(connection.kind)
@@ -48,7 +48,7 @@ def connection_disconnect(*, connection: Connection) -> Disconnected:
         except Exception as error:  # never keep the user's rows because a server said no
             problem = str(error) or type(error).__name__
             logger.info("Revoking connection %s failed: %s", connection.pk, problem)
-    counts = connection_delete(connection=connection)
+    counts = connection_delete(connection=connection, actor=actor)
     return Disconnected(
         label=connection.label,
         sources=counts.get(Source._meta.label, 0),

@@ -1,8 +1,9 @@
 """The connections page: list, add, look after and remove connections (thin views).
 
-Every view is for the signed-in user's own connections (404 otherwise); every change is a
-POST. Secrets are never rendered: forms are rebuilt from non-secret config only, and a
-password field never echoes what was typed.
+Every view works on the connections of the request's space (connectors/views/spaces.py:
+the signed-in user's own, or their active team's; 404 otherwise); every change is a POST,
+and in a team only its admins change anything (403). Secrets are never rendered: forms
+are rebuilt from non-secret config only, and a password field never echoes what was typed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from connectors.base import ConnectorError, ConnectorKind
@@ -37,6 +38,7 @@ from connectors.services.connections import (
     sources_include,
 )
 from connectors.services.disconnect import connection_disconnect
+from connectors.views.spaces import manage_space, page_redirect, page_url, space_of
 
 STOP_POLLING = 286  # htmx stops an "every" trigger on this status
 
@@ -51,27 +53,39 @@ class KindOffer:
     uses_oauth: bool
     not_configured: str  # why it cannot be used here, with the fix ("" when it can)
     url: str  # where "Connect" goes: the form, or the OAuth start
+    team_note: str = ""  # why a team cannot add it (the kind itself is configured)
 
 
-def oauth_start_url(kind: ConnectorKind) -> str:
+# A team's connection pages do not mount the Google sign-in round trip: its callback would
+# have to carry the team (state bound to the user and the team), which it does not yet.
+NOT_FOR_TEAMS = (
+    "Not offered for teams yet: the Google sign-in cannot carry the team safely. "
+    "Connect it in your personal space instead."
+)
+
+
+def oauth_start_url(request: HttpRequest, kind: ConnectorKind) -> str:
     """The kind's OAuth start view, by name: "<slug, - for _>-start", else "<first word>-start"
-    (google_calendar -> connectors:google-start). "" when no such route exists."""
+    (google_calendar -> connectors:google-start). "" when no such route exists (in this
+    space: a team's pages have no Google routes)."""
     for name in (kind.slug.replace("_", "-"), kind.slug.split("_")[0]):
         try:
-            return reverse(f"connectors:{name}-start")
+            return page_url(request, f"{name}-start")
         except NoReverseMatch:
             continue
     return ""
 
 
-def kind_offers() -> list[KindOffer]:
+def kind_offers(request: HttpRequest) -> list[KindOffer]:
+    team = space_of(request).is_team
     offers = []
     for slug, kind in kinds().items():
-        url = oauth_start_url(kind) if kind.uses_oauth else reverse("connectors:add", args=[slug])
-        problem = kind.not_configured()
-        if not url and not problem:
+        url = oauth_start_url(request, kind) if kind.uses_oauth else page_url(request, "add", slug)
+        note = NOT_FOR_TEAMS if team and not url else ""
+        problem = "" if note else kind.not_configured()
+        if not url and not problem and not note:
             problem = f"{kind.name} cannot be connected on this server yet."
-        offer = KindOffer(slug, kind.name, kind.description, kind.uses_oauth, problem, url)
+        offer = KindOffer(slug, kind.name, kind.description, kind.uses_oauth, problem, url, note)
         offers.append(offer)
     return offers
 
@@ -103,12 +117,12 @@ def _listed(connection: Connection) -> Connection:
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    connections = [_listed(connection) for connection in connections_for_user(user=request.user)]
-    return render(
-        request,
-        "connectors/index.html",
-        {"connections": connections, "offers": kind_offers()},
-    )
+    space = space_of(request)
+    listed = connections_for_user(user=space.owner)
+    connections = [_listed(connection) for connection in listed]
+    offers = kind_offers(request) if space.can_manage else []
+    context = {"connections": connections, "offers": offers, "space": space}
+    return render(request, "connectors/index.html", context)
 
 
 def _form_for(kind: ConnectorKind, data=None, initial=None):
@@ -129,32 +143,38 @@ def _connect_attempt(request: HttpRequest, kind: ConnectorKind, form) -> tuple[A
 
 def _form_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
+    context["space"] = space_of(request)
     return render(request, "connectors/add.html", context, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def add(request: HttpRequest, kind: str) -> HttpResponse:
+    space = manage_space(request)
     connector = kind_get(kind)
     problem = connector.not_configured()
     if connector.uses_oauth and not problem:
-        start = oauth_start_url(connector)
+        start = oauth_start_url(request, connector)
         if start:
             return redirect(start)
+        problem = NOT_FOR_TEAMS if space.is_team else ""
     form = None if problem else _form_for(connector, data=request.POST or None)
     connected, error = _connect_attempt(request, connector, form)
     if connected is not None:
-        connection = connection_create(owner=request.user, kind=kind, connected=connected)
+        connection = connection_create(
+            owner=space.owner, kind=kind, connected=connected, actor=space.actor
+        )
         sync_enqueue(connection=connection)
         messages.success(request, f"Connected {connection.label}: the first sync has started.")
-        return redirect("connectors:detail", pk=connection.pk)
+        return page_redirect(request, "detail", connection.pk)
     return _form_page(
         request, {"kind": connector, "form": form, "error": error, "problem": problem}
     )
 
 
-def _detail_context(connection: Connection) -> dict[str, Any]:
+def _detail_context(request: HttpRequest, connection: Connection) -> dict[str, Any]:
     return {
+        "space": space_of(request),
         "connection": connection,
         "kind": kinds().get(connection.kind),
         "kind_name": _kind_name(connection.kind),
@@ -167,8 +187,8 @@ def _detail_context(connection: Connection) -> dict[str, Any]:
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = connection_get_for_user(user=request.user, pk=pk)
-    context = _detail_context(connection)
+    connection = connection_get_for_user(user=space_of(request).owner, pk=pk)
+    context = _detail_context(request, connection)
     context["sources"] = sources_listed(connection=connection)
     return render(request, "connectors/detail.html", context)
 
@@ -178,16 +198,18 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def status(request: HttpRequest, pk: int) -> HttpResponse:
     """The detail page's live status section, or with ?card=1 the list's card of this
     connection; HTTP 286 (stop polling) once nothing is pending."""
-    connection = connection_get_for_user(user=request.user, pk=pk)
+    space = space_of(request)
+    connection = connection_get_for_user(user=space.owner, pk=pk)
     if not getattr(request, "htmx", False):
-        return redirect("connectors:detail", pk=pk)
+        return page_redirect(request, "detail", pk)
     if request.GET.get("card"):
-        listed = _listed(connections_for_user(user=request.user).get(pk=connection.pk))
-        response = render(request, "connectors/index.html#card", {"connection": listed})
+        listed = _listed(connections_for_user(user=space.owner).get(pk=connection.pk))
+        card = {"connection": listed, "space": space}
+        response = render(request, "connectors/index.html#card", card)
         if not listed.sync.pending:  # type: ignore[attr-defined]
             response.status_code = STOP_POLLING
         return response
-    context = _detail_context(connection)
+    context = _detail_context(request, connection)
     response = render(request, "connectors/detail.html#status", context)
     if not context["sync"].pending:
         # The sync ended: its calendars' counts change too (swapped in out of band).
@@ -202,7 +224,7 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def sources_update(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = connection_get_for_user(user=request.user, pk=pk)
+    connection = connection_get_for_user(user=manage_space(request).owner, pk=pk)
     chosen = [int(value) for value in request.POST.getlist("include") if value.isdigit()]
     before = set(connection.sources.included().values_list("pk", flat=True))
     count = sources_include(connection=connection, included_ids=chosen)
@@ -211,50 +233,54 @@ def sources_update(request: HttpRequest, pk: int) -> HttpResponse:
         sync_enqueue(connection=connection)  # the newly included calendars fill in
     noun = "folder" if is_drive(connection) else "calendar"
     messages.success(request, f"{plural(count, noun)} included.")
-    return redirect("connectors:detail", pk=pk)
+    return page_redirect(request, "detail", pk)
 
 
 @login_required
 @require_POST
 def sync_now(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = connection_get_for_user(user=request.user, pk=pk)
+    connection = connection_get_for_user(user=manage_space(request).owner, pk=pk)
     if connection.is_paused:
         messages.error(request, "This connection is paused: fix the problem, then resume it.")
     else:
         sync_enqueue(connection=connection)
-    return redirect("connectors:detail", pk=pk)
+    return page_redirect(request, "detail", pk)
 
 
 @login_required
 @require_POST
 def resume(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = connection_get_for_user(user=request.user, pk=pk)
+    connection = connection_get_for_user(user=manage_space(request).owner, pk=pk)
     connection_resume(connection=connection)
     connection.refresh_from_db()
     sync_enqueue(connection=connection)
     messages.success(request, "Resumed: syncing again.")
-    return redirect("connectors:detail", pk=pk)
+    return page_redirect(request, "detail", pk)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def reconnect(request: HttpRequest, pk: int) -> HttpResponse:
     """New credentials for a connection: the form again (secrets empty), or the OAuth flow."""
-    connection = connection_get_for_user(user=request.user, pk=pk)
+    space = manage_space(request)
+    connection = connection_get_for_user(user=space.owner, pk=pk)
     connector = kind_get(connection.kind)
     problem = connector.not_configured()
     if connector.uses_oauth and not problem:
-        start = oauth_start_url(connector)
+        start = oauth_start_url(request, connector)
         if start:
             return redirect(f"{start}?reconnect={connection.pk}")
+        problem = NOT_FOR_TEAMS if space.is_team else ""
     initial = {key: value for key, value in connection.config.items() if isinstance(value, str)}
     form = None if problem else _form_for(connector, data=request.POST or None, initial=initial)
     connected, error = _connect_attempt(request, connector, form)
     if connected is not None:
-        connection = connection_reconnect(connection=connection, connected=connected)
+        connection = connection_reconnect(
+            connection=connection, connected=connected, actor=space.actor
+        )
         sync_enqueue(connection=connection)
         messages.success(request, f"Reconnected {connection.label}: syncing again.")
-        return redirect("connectors:detail", pk=connection.pk)
+        return page_redirect(request, "detail", connection.pk)
     return _form_page(request, {"kind": connector, "form": form, "error": error,
                                 "problem": problem, "connection": connection})  # fmt: skip
 
@@ -262,9 +288,10 @@ def reconnect(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = connection_get_for_user(user=request.user, pk=pk)
+    space = manage_space(request)
+    connection = connection_get_for_user(user=space.owner, pk=pk)
     if request.method == "POST":
-        done = connection_disconnect(connection=connection)
+        done = connection_disconnect(connection=connection, actor=space.actor)
         messages.success(request, done.summary())
         if done.revoke_problem:
             messages.warning(
@@ -272,11 +299,12 @@ def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
                 f"The server could not be told ({done.revoke_problem}); you may remove this "
                 "app's access in its account settings.",
             )
-        return redirect("connectors:index")
+        return page_redirect(request, "index")
     return render(
         request,
         "connectors/disconnect.html",
         {
+            "space": space,
             "connection": connection,
             "kind_name": _kind_name(connection.kind),
             "counts": connection_counts(connection=connection),

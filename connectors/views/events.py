@@ -11,6 +11,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from connectors.calendar.query import event_get_for_user
+from connectors.models import Event
+from connectors.views.spaces import space_of
 
 
 def _zone_known(name: str) -> bool:
@@ -24,7 +26,12 @@ def _zone_known(name: str) -> bool:
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    event = event_get_for_user(user=request.user, pk=pk)
+    return event_page(request, event_get_for_user(user=space_of(request).owner, pk=pk))
+
+
+def event_page(request: HttpRequest, event: Event) -> HttpResponse:
+    """The page of an event the caller checked the user may see (their own, their active
+    team's, or one a team conversation of theirs cited while they are a member)."""
     # Shown in the zone the calendar wrote it in (connectors does not read account settings).
     zone = event.time_zone if _zone_known(event.time_zone) else "UTC"
     last_day = None  # an all-day event's end date is exclusive: show its last day

@@ -8,10 +8,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from connectors.documents.passages import passage_get_for_user
+from connectors.views.spaces import space_of
 
 
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    passage = passage_get_for_user(user=request.user, pk=pk)
+    passage = passage_get_for_user(user=space_of(request).owner, pk=pk)
     return render(request, "connectors/passage.html", {"passage": passage})

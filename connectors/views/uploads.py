@@ -1,13 +1,14 @@
 """Uploads (thin views): the uploads page, adding files (from its form or a drop on the
-chat), deleting one, and the files page's live "indexing" line. The signed-in user's own
-Uploads only; every change is a POST."""
+chat), deleting one, and the files page's live "indexing" line. The Uploads of the
+request's space only (the user's own, or their active team's, where only admins add and
+delete); every change is a POST."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from connectors.documents.selectors import document_get_for_user
@@ -22,12 +23,14 @@ from connectors.uploads.services import (
     uploads_connection,
     uploads_connection_get_or_create,
 )
+from connectors.views.spaces import manage_space, page_redirect, space_of
 
 STOP_POLLING = 286  # htmx stops an "every" trigger on this status
 
 
-def _uploads_for_user(request: HttpRequest, pk: int) -> Connection:
-    connection = connection_get_for_user(user=request.user, pk=pk)
+def _uploads_for_user(request: HttpRequest, pk: int, *, manage: bool = False) -> Connection:
+    space = manage_space(request) if manage else space_of(request)
+    connection = connection_get_for_user(user=space.owner, pk=pk)
     if connection.kind != UploadsKind.slug:
         raise Http404("Only uploaded files are deleted here.")
     return connection
@@ -36,11 +39,12 @@ def _uploads_for_user(request: HttpRequest, pk: int) -> Connection:
 @login_required
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
-    """The user's uploads: their files page, or (before the first upload) the form alone."""
-    connection = uploads_connection(owner=request.user)
+    """The space's uploads: their files page, or (before the first upload) the form alone."""
+    space = manage_space(request)
+    connection = uploads_connection(owner=space.owner)
     if connection is not None:
-        return redirect("connectors:files", pk=connection.pk)
-    return render(request, "connectors/uploads.html")
+        return page_redirect(request, "files", connection.pk)
+    return render(request, "connectors/uploads.html", {"space": space})
 
 
 @login_required
@@ -48,9 +52,10 @@ def start(request: HttpRequest) -> HttpResponse:
 def add(request: HttpRequest) -> HttpResponse:
     """Store the posted files and queue the sync that indexes them. htmx (the chat) gets
     a notice to show; a plain form goes back to the files page with messages."""
+    space = manage_space(request)
     files = request.FILES.getlist("files")
     outcomes: list[UploadOutcome] = []
-    connection = uploads_connection_get_or_create(owner=request.user) if files else None
+    connection = uploads_connection_get_or_create(owner=space.owner) if files else None
     for uploaded in files:
         assert connection is not None  # made above whenever there are files
         outcome = upload_add(
@@ -74,18 +79,18 @@ def add(request: HttpRequest) -> HttpResponse:
         else:
             messages.error(request, f"{outcome.name} was not added: {outcome.message}")
     if connection is None:
-        return redirect("connectors:uploads-start")
-    return redirect("connectors:files", pk=connection.pk)
+        return page_redirect(request, "uploads-start")
+    return page_redirect(request, "files", connection.pk)
 
 
 @login_required
 @require_POST
 def file_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
-    connection = _uploads_for_user(request, pk)
-    document = document_get_for_user(user=request.user, connection=connection, pk=document_pk)
+    connection = _uploads_for_user(request, pk, manage=True)
+    document = document_get_for_user(user=connection.owner, connection=connection, pk=document_pk)
     upload_delete(document=document)
     messages.success(request, f"Deleted {document.path} and its passages.")
-    return redirect("connectors:files", pk=connection.pk)
+    return page_redirect(request, "files", connection.pk)
 
 
 @login_required
@@ -95,7 +100,7 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     (to list what was read), and polling stops (HTTP 286)."""
     connection = _uploads_for_user(request, pk)
     if not getattr(request, "htmx", False):
-        return redirect("connectors:files", pk=pk)
+        return page_redirect(request, "files", pk)
     sync = sync_status(connection=connection)
     if sync.pending:
         return render(
