@@ -89,8 +89,8 @@ def _copy(owner_id: int, count: int, texts, vectors, rng, start: int) -> None:
             copy.write_row(row)
 
 
-def _explain(owner, query: str) -> dict[str, str]:
-    scope = sql.Scope((owner.pk,), ("active",))
+def _explain(owner_ids: tuple[int, ...], query: str) -> dict[str, str]:
+    scope = sql.Scope(owner_ids, ("active",))
     vector = embed_texts([query])[0]
     plans = {}
     with transaction.atomic(), connection.cursor() as cursor:
@@ -149,6 +149,70 @@ def _insert_sample(owner, sample: int, seed: int, progress) -> dict[str, float]:
     }
 
 
+def _team_account(team_items: int):
+    """What a team account is (assistant.teams): an inactive user with no usable
+    password that owns the team's memories. memory/ does not import assistant, so the
+    bench makes one the same way."""
+    if team_items <= 0:
+        return None
+    account = get_user_model()(username=f"{USER_PREFIX}team-{uuid.uuid4().hex[:8]}")
+    account.is_active = False
+    account.set_unusable_password()
+    account.save()
+    return account
+
+
+def _latency(latencies: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(percentile(latencies, 0.5), 2),
+        "p95": round(percentile(latencies, 0.95), 2),
+        "mean": round(statistics.fmean(latencies), 2),
+        "max": round(max(latencies), 2),
+        "queries": len(latencies),
+    }
+
+
+def _timed_searches(owner, asked: list[str], team) -> tuple[list[float], list[float]]:
+    """Personal-only and personal + team latencies (ms) for the same questions.
+
+    With a team, each question is asked both ways back to back, the order alternating,
+    so that both series see the same caches and the same load on the machine."""
+    shared = (team.pk,) if team is not None else ()
+    for question in asked[:10]:  # warm caches
+        memory_search(owner=owner, query=question, limit=10)
+        if team is not None:
+            memory_search(owner=owner, query=question, limit=10, shared_owner_ids=shared)
+    personal: list[float] = []
+    with_team: list[float] = []
+    for n, question in enumerate(asked):
+        order = [(personal, ())]
+        if team is not None:
+            order.append((with_team, shared))
+            if n % 2:
+                order.reverse()
+        for series, owners in order:
+            started = time.perf_counter()
+            memory_search(owner=owner, query=question, limit=10, shared_owner_ids=owners)
+            series.append((time.perf_counter() - started) * 1000)
+    return personal, with_team
+
+
+def _team_result(owner, team, team_items: int, personal, with_team, query) -> dict:
+    explain = _explain((owner.pk, team.pk), query)
+    personal_p95 = round(percentile(personal, 0.95), 2)
+    team_p95 = round(percentile(with_team, 0.95), 2)
+    return {
+        "team_items": team_items,
+        "latency_ms": _latency(with_team),
+        "personal_p95_ms": personal_p95,
+        "team_p95_ms": team_p95,
+        "delta_ms": round(team_p95 - personal_p95, 2),
+        "explain": explain,
+        "vector_rows_removed_by_filter": rows_removed_by_filter(explain["vector"]),
+        "vector_path": "hnsw" if INDEX_NAME in explain["vector"] else "exact",
+    }
+
+
 def run(
     *,
     per_user: int,
@@ -157,6 +221,7 @@ def run(
     sample: int,
     queries: int,
     seed: int,
+    team_items: int = 0,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
@@ -178,6 +243,9 @@ def run(
             for n in range(users)
         ]
         user_ids = [owner.pk for owner in owners]
+        team = _team_account(team_items)
+        if team is not None:
+            user_ids.append(team.pk)
 
         result.update(_insert_sample(owners[0], sample, seed + 1000, progress))
 
@@ -200,6 +268,14 @@ def run(
                 filled += batch
                 rate = filled / (time.perf_counter() - started)
                 progress(f"user {index + 1}/{users}: {done}/{remaining} rows ({rate:.0f} rows/s)")
+        done = 0
+        while team is not None and done < team_items:
+            batch = min(COPY_BATCH, team_items - done)
+            with transaction.atomic():
+                _copy(team.pk, batch, texts, vectors, rng, done)
+            done += batch
+            filled += batch
+            progress(f"team account: {done}/{team_items} rows")
         fill_s = time.perf_counter() - started
         if deferred.dropped:
             progress(f"building the HNSW index over {filled:,} rows")
@@ -239,22 +315,14 @@ def run(
             }
 
         asked = synthetic.questions(queries, seed=seed)
-        for question in asked[:10]:  # warm caches
-            memory_search(owner=owners[0], query=question, limit=10)
-        latencies = []
-        for question in asked:
-            started = time.perf_counter()
-            memory_search(owner=owners[0], query=question, limit=10)
-            latencies.append((time.perf_counter() - started) * 1000)
-        result["latency_ms"] = {
-            "p50": round(percentile(latencies, 0.5), 2),
-            "p95": round(percentile(latencies, 0.95), 2),
-            "mean": round(statistics.fmean(latencies), 2),
-            "max": round(max(latencies), 2),
-            "queries": len(latencies),
-        }
-        result["explain"] = _explain(owners[0], asked[0])
+        latencies, with_team = _timed_searches(owners[0], asked, team)
+        result["latency_ms"] = _latency(latencies)
+        result["explain"] = _explain((owners[0].pk,), asked[0])
         result["explain_query"] = asked[0]
+        if team is not None:
+            result["team"] = _team_result(
+                owners[0], team, team_items, latencies, with_team, asked[0]
+            )
         removed = rows_removed_by_filter(result["explain"]["vector"])
         result["vector_rows_removed_by_filter"] = removed
         path = "hnsw" if INDEX_NAME in result["explain"]["vector"] else "exact"
@@ -302,11 +370,25 @@ def print_report(console: Console, result: dict[str, Any]) -> None:
         "shared_buffers / HNSW index", f"{postgres['shared_buffers']} / {postgres['hnsw_index']}"
     )
     table.add_row("vector rows removed by the filter", str(result["vector_rows_removed_by_filter"]))
+    team = result.get("team")
+    if team:
+        table.add_row(
+            f"memory_search p95, + a team's {team['team_items']:,}",
+            f"{team['team_p95_ms']} ms ({team['delta_ms']:+} ms)",
+        )
+        table.add_row(
+            "team: vector rows removed by the filter", str(team["vector_rows_removed_by_filter"])
+        )
     console.print(table)
     console.print(
         f"Only {result['pool']['sentences']} distinct sentences were embedded for real; "
         "the bulk rows reuse and compose their vectors (see memory/bench/scale.py)."
     )
-    for name, plan in result["explain"].items():
-        console.print(f"[bold]EXPLAIN ANALYZE ({name}) for {result['explain_query']!r}[/bold]")
-        console.print(plan, markup=False, highlight=False)
+    plans = [("", result["explain"])]
+    if team:
+        plans.append((", with the team", team["explain"]))
+    for label, explain in plans:
+        for name, plan in explain.items():
+            query = result["explain_query"]
+            console.print(f"[bold]EXPLAIN ANALYZE ({name}{label}) for {query!r}[/bold]")
+            console.print(plan, markup=False, highlight=False)

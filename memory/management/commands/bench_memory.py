@@ -1,7 +1,7 @@
 """Memory benchmarks.
 
     manage.py bench_memory locomo --data ../shared/bench/locomo-dev.json [--k 5,10,25,50]
-    manage.py bench_memory scale --per-user 100000 --users 10 [--json OUT]
+    manage.py bench_memory scale --per-user 100000 --users 10 [--team-items 100000] [--json OUT]
 
 Both create throwaway users and delete them afterwards (also on Ctrl-C). The dataset
 is read from where it lies; it is never copied into the repository.
@@ -46,6 +46,13 @@ class Command(BaseCommand):
         scale.add_argument("--sample", type=int, default=500, help="items for the throughput run")
         scale.add_argument("--queries", type=int, default=200)
         scale.add_argument("--seed", type=int, default=7)
+        scale.add_argument(
+            "--team-items",
+            type=int,
+            default=0,
+            help="also fill a team account with this many memories and time the first user's "
+            "search with it (shared_owner_ids) beside the personal-only search",
+        )
         scale.add_argument("--json", type=Path)
 
     def handle(self, *args, **options):
@@ -63,6 +70,7 @@ class Command(BaseCommand):
                 sample=options["sample"],
                 queries=options["queries"],
                 seed=options["seed"],
+                team_items=options["team_items"],
                 progress=lambda message: console.print(f"[dim]{message}[/dim]"),
             )
             scale.print_report(console, result)
