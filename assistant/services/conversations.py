@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assistant.models import Conversation, Message
-from assistant.profiles import normalise_profile
+from assistant.profiles import allowed_profiles, normalise_profile, profile_for_team
 from assistant.services.recovery import answers_close_stale, stale_streaming_q
+from assistant.teams.models import Team
 from memory.models import MemoryItem
 from memory.services.forget import memories_forget_permanently
 
@@ -21,30 +22,57 @@ def conversation_create(
     *, owner, profile: str | None = None, incognito: bool = False, team=None
 ) -> Conversation:
     """A new conversation; `team`: the owner's active team (already checked), whose
-    memory and sources its turns read beside the owner's."""
-    return Conversation.objects.create(
-        owner=owner, profile=normalise_profile(profile), incognito=incognito, team=team
-    )
+    memory and sources its turns read beside the owner's. In a team, the profile must be
+    one the team allows (ValidationError otherwise; none given: the team's default)."""
+    chosen = profile_for_team(profile, team) if team is not None else normalise_profile(profile)
+    return Conversation.objects.create(owner=owner, profile=chosen, incognito=incognito, team=team)
+
+
+def _team_of(conversation: Conversation):
+    """The conversation's team read afresh (its allowed profiles may have just changed)."""
+    if conversation.team_id is None:
+        return None
+    return Team.objects.filter(pk=conversation.team_id).first()
 
 
 def conversation_update(
     *, conversation: Conversation, title: str | None = None, profile: str | None = None
 ) -> Conversation:
+    """Rename, or switch the profile (in a team: only to one it allows, else
+    ValidationError and nothing changes)."""
+    if profile is not None:
+        team = _team_of(conversation)
+        profile = profile_for_team(profile, team) if team else normalise_profile(profile)
     if title is not None:
         conversation.title = title.strip()[:200]
     if profile is not None:
-        conversation.profile = normalise_profile(profile)
+        conversation.profile = profile
     conversation.save(update_fields=["title", "profile", "updated_at"])
     return conversation
 
 
+def _profile_enforce(*, conversation: Conversation) -> None:
+    """A team that narrowed its allowed profiles after this chat began: the next answer
+    uses the first profile it still allows (the chat's profile is switched to it)."""
+    team = _team_of(conversation)
+    if team is None:
+        return
+    allowed = allowed_profiles(team)
+    if conversation.profile not in allowed:
+        conversation.profile = allowed[0]
+        conversation.save(update_fields=["profile", "updated_at"])
+
+
 @transaction.atomic
-def conversation_delete(*, conversation: Conversation, changed_by=None) -> None:
+def conversation_delete(
+    *, conversation: Conversation, changed_by=None, actor: str = "user"
+) -> None:
     """Delete a conversation and forget its summaries for good (text, vector and revisions
     erased; copies in other answers' records scrubbed). Memories extracted from it stay:
-    they were reviewed (or accepted) as memories of their own."""
+    they were reviewed (or accepted) as memories of their own. `actor`: "system" when
+    a retention period deletes it."""
     summaries = list(MemoryItem.objects.filter(session_summary__conversation=conversation))
-    memories_forget_permanently(items=summaries, actor="user", changed_by=changed_by)
+    memories_forget_permanently(items=summaries, actor=actor, changed_by=changed_by)
     conversation.delete()
 
 
@@ -117,6 +145,7 @@ def message_send(*, conversation: Conversation, text: str) -> tuple[Message, Mes
     """Save the user's message and a pending answer together: nothing half-saved."""
     text = validate_message_text(text)
     _answer_slot_take(conversation=conversation)
+    _profile_enforce(conversation=conversation)
     user_message = Message.objects.create(
         conversation=conversation, role=Message.Role.USER, content=text
     )
@@ -153,6 +182,7 @@ def message_regenerate(*, answer: Message) -> Message:
     conversation = current.conversation
     current.delete()
     _answer_slot_take(conversation=conversation)
+    _profile_enforce(conversation=conversation)
     conversation.save(update_fields=["updated_at"])
     return _answer_create(conversation=conversation, continues_previous=current.continues_previous)
 
@@ -165,6 +195,7 @@ def message_continue(*, answer: Message) -> Message:
         raise ValidationError("Only an answer cut off at the length limit can be continued.")
     conversation = current.conversation
     _answer_slot_take(conversation=conversation)
+    _profile_enforce(conversation=conversation)
     conversation.save(update_fields=["updated_at"])
     return _answer_create(conversation=conversation, continues_previous=True)
 

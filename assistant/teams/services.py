@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -76,19 +78,55 @@ def team_create(*, actor, name: str, ip: str | None = None) -> Team:
     return team
 
 
+_UNCHANGED: Any = object()
+RETENTION_MAX_DAYS = 3650  # team chats kept at most ten years when a period is set
+
+
+def _settings_checked(changes: dict[str, Any]) -> dict[str, Any]:
+    """The new values, checked (the form checks them too; the service is the rule)."""
+    if "allowed_profiles" in changes:
+        chosen = set(changes["allowed_profiles"] or ())
+        unknown = chosen - set(settings.MODEL_PROFILES)
+        if unknown:
+            raise TeamError(f"No such model profile: {', '.join(sorted(unknown))}.")
+        changes["allowed_profiles"] = [key for key in settings.MODEL_PROFILES if key in chosen]
+    days = changes.get("chat_retention_days")
+    if days is not None and not (1 <= days <= RETENTION_MAX_DAYS):
+        raise TeamError(f"Keep team chats for 1 to {RETENTION_MAX_DAYS} days, or leave it empty.")
+    return changes
+
+
 def team_settings_update(
-    *, actor, team: Team, members_may_invite: bool, ip: str | None = None
+    *,
+    actor,
+    team: Team,
+    members_may_invite: bool = _UNCHANGED,
+    allowed_profiles: list[str] = _UNCHANGED,
+    extraction_enabled: bool = _UNCHANGED,
+    chat_retention_days: int | None = _UNCHANGED,
+    ip: str | None = None,
 ) -> Team:
-    """The team's settings (admins and the owner)."""
+    """The team's settings (admins and the owner); arguments left out stay as they are.
+    The audit event records the values that changed (none changed: no event)."""
+    given = {
+        "members_may_invite": members_may_invite,
+        "allowed_profiles": allowed_profiles,
+        "extraction_enabled": extraction_enabled,
+        "chat_retention_days": chat_retention_days,
+    }
+    changes = _settings_checked({k: v for k, v in given.items() if v is not _UNCHANGED})
     with transaction.atomic():
         locked = _locked(team.pk)
         _require(_membership(locked, actor), Role.ADMIN)
-        locked.members_may_invite = members_may_invite
-        locked.save(update_fields=["members_may_invite"])
-        audit_record(
-            action=AuditAction.TEAM_SETTINGS_CHANGED, actor=actor, team=locked, target=locked,
-            detail={"members_may_invite": members_may_invite}, ip=ip,
-        )  # fmt: skip
+        changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
+        if changed:
+            for field, value in changed.items():
+                setattr(locked, field, value)
+            locked.save(update_fields=list(changed))
+            audit_record(
+                action=AuditAction.TEAM_SETTINGS_CHANGED, actor=actor, team=locked,
+                target=locked, detail=changed, ip=ip,
+            )  # fmt: skip
     return locked
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from assistant.teams.audit import client_ip
+from assistant.teams.forms import TeamSettingsForm
 from assistant.teams.invitations import (
     InvitationError,
     invitation_accept,
@@ -78,7 +79,9 @@ def create(request: HttpRequest) -> HttpResponse:
     return _done(request, _detail_url(team.pk))
 
 
-def _detail_page(request: HttpRequest, pk: int, *, issued=None, status: int = 200) -> HttpResponse:
+def _detail_page(
+    request: HttpRequest, pk: int, *, issued=None, settings_form=None, status: int = 200
+) -> HttpResponse:
     team, mine = team_get_for_user(request.user, pk)
     is_admin = role_at_least(mine.role, Role.ADMIN)
     context = {
@@ -91,6 +94,7 @@ def _detail_page(request: HttpRequest, pk: int, *, issued=None, status: int = 20
         "invitations": invitations_pending(team=team) if is_admin else [],
         "issued": issued,
         "roles": [(Role.MEMBER, "Member"), (Role.ADMIN, "Admin")],
+        "settings_form": (settings_form or TeamSettingsForm.for_team(team)) if is_admin else None,
     }
     return render(request, "assistant/teams/detail.html", context, status=status)
 
@@ -104,11 +108,18 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def settings_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Invitations by members, allowed models, learning from team chats, retention."""
     team, _ = team_get_for_user(request.user, pk, role=Role.ADMIN)
-    allowed = request.POST.get("members_may_invite") == "on"
-    team_settings_update(
-        actor=request.user, team=team, members_may_invite=allowed, ip=client_ip(request)
-    )
+    form = TeamSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            team_settings_update(
+                actor=request.user, team=team, ip=client_ip(request), **form.cleaned_data
+            )
+        except TeamError as error:
+            form.add_error(None, str(error))
+    if not form.is_valid():
+        return _detail_page(request, pk, settings_form=form, status=400)
     messages.success(request, "Settings saved.")
     return _done(request, _detail_url(pk))
 

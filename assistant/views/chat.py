@@ -12,13 +12,15 @@ from django_htmx.http import HttpResponseClientRedirect, retarget
 
 from assistant import selectors
 from assistant.forms import MessageForm
-from assistant.profiles import profile_choices
+from assistant.profiles import allowed_profiles, default_profile, profile_choices
 from assistant.services import conversations as services
 from assistant.teams.selectors import active_team_for
 from memory.services.preferences import memory_is_active
 
 
 def _page_context(request: HttpRequest, conversation=None, form=None) -> dict:
+    # New chats start in the active team; the picker follows the conversation's own team.
+    team = active_team_for(request)
     return {
         "conversations": selectors.conversation_list(user=request.user),
         "conversation": conversation,
@@ -26,8 +28,11 @@ def _page_context(request: HttpRequest, conversation=None, form=None) -> dict:
         if conversation
         else [],
         "form": form or MessageForm(),
-        "profiles": profile_choices(),
-        "default_profile": settings.DEFAULT_MODEL_PROFILE,
+        "profiles": profile_choices(allowed_profiles(team)),
+        "default_profile": default_profile(team),
+        "picker_profiles": profile_choices(allowed_profiles(conversation.team))
+        if conversation is not None and conversation.team_id
+        else profile_choices(),
         "max_chars": settings.MAX_MESSAGE_CHARS,
         "memory_paused": not memory_is_active(owner=request.user),
     }
@@ -42,12 +47,16 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def conversation_new(request: HttpRequest) -> HttpResponse:
-    conversation = services.conversation_create(
-        owner=request.user,
-        profile=request.POST.get("profile"),
-        incognito=request.POST.get("incognito") == "on",
-        team=active_team_for(request),
-    )
+    try:
+        conversation = services.conversation_create(
+            owner=request.user,
+            profile=request.POST.get("profile"),
+            incognito=request.POST.get("incognito") == "on",
+            team=active_team_for(request),
+        )
+    except ValidationError as error:  # a profile the active team does not allow
+        context = _page_context(request) | {"profile_error": error.messages[0]}
+        return render(request, "assistant/chat.html", context, status=400)
     return redirect("chat:conversation", conversation_id=conversation.pk)
 
 
@@ -66,11 +75,15 @@ def conversation_profile(request: HttpRequest, conversation_id: int) -> HttpResp
     conversation = selectors.conversation_get_for_user(
         user=request.user, conversation_id=conversation_id
     )
-    services.conversation_update(conversation=conversation, profile=request.POST.get("profile"))
+    context = {}
+    try:
+        services.conversation_update(conversation=conversation, profile=request.POST.get("profile"))
+    except ValidationError as error:  # a profile this conversation's team does not allow
+        context["profile_error"] = error.messages[0]
     return render(
         request,
         "assistant/chat.html#profile-picker",
-        _page_context(request, conversation),
+        _page_context(request, conversation) | context,
     )
 
 
