@@ -26,6 +26,7 @@ from assistant.background.models import TaskRun
 from assistant.background.runs import RunOutcome, task_run_ensure
 from assistant.models import ContextItem, Conversation, Message
 from assistant.profiles import backend_for_profile
+from assistant.teams.models import Team
 from inference import InferenceError
 from inference.tokens import MESSAGE_OVERHEAD_TOKENS, estimate_tokens
 from memory.consolidation.extract import memories_extract
@@ -184,6 +185,18 @@ def conversation_skip_unsummarised(*, conversation: Conversation) -> int:
     return len(ids) if moved else 0
 
 
+def team_learning_off(conversation: Conversation) -> bool:
+    """The conversation was started in a team that turned off learning from its chats
+    (Team.extraction_enabled). Then nothing is summarised or extracted from it: session
+    summaries are memories of the user too, so both count as learning. Its messages are
+    passed over as while memory is paused, so turning learning back on later does not
+    mine what was said meanwhile. (When on, what is learned always goes to the
+    conversation owner's own memory, never to the team's.)"""
+    if conversation.team_id is None:
+        return False
+    return Team.objects.filter(pk=conversation.team_id, extraction_enabled=False).exists()
+
+
 # -- the run ----------------------------------------------------------------------------
 
 
@@ -215,6 +228,11 @@ def conversation_pipeline_run(
     if not memory_is_active(owner=conversation.owner):
         skipped = conversation_skip_unsummarised(conversation=conversation)
         return RunOutcome.skipped(f"Memory is paused: {skipped} messages left unread.")
+    if team_learning_off(conversation):
+        skipped = conversation_skip_unsummarised(conversation=conversation)
+        return RunOutcome.skipped(
+            f"Learning from this team's chats is off: {skipped} messages left unread."
+        )
     if not conversation_claim(conversation_id=conversation.pk, token=claim_token):
         return RunOutcome.skipped("Another worker is summarising this conversation.")
     try:
@@ -276,6 +294,12 @@ def _run_claimed(conversation: Conversation, token: str) -> RunOutcome:
             if not memory_is_active(owner=owner):  # paused while the model was busy
                 conversation_claim_release(conversation_id=conversation.pk, token=token)
                 return RunOutcome.skipped("Memory was paused during the run; nothing was written.")
+            if team_learning_off(conversation):  # the team turned it off meanwhile
+                conversation_claim_release(conversation_id=conversation.pk, token=token)
+                return RunOutcome.skipped(
+                    "Learning from this team's chats was turned off during the run; "
+                    "nothing was written."
+                )
             saved = pipeline_results_save(
                 owner=owner,
                 transcript=transcript,

@@ -1,7 +1,9 @@
 """Finding conversations that are due for a summary, and enqueueing them.
 
 Due: not incognito, with settled messages after the marker, and either idle for
-SUMMARY_IDLE_MINUTES or SUMMARY_EVERY_MESSAGES messages behind. Not due while claimed by
+SUMMARY_IDLE_MINUTES or SUMMARY_EVERY_MESSAGES messages behind. Conversations whose owner
+paused memory, or started in a team that turned off learning from its chats, are passed
+over (their marker moves past the new messages, which are never read). Not due while claimed by
 a worker, while resting after a failure, or while a run for it is already waiting.
 A chat turn enqueues nothing: the beat sweep finds the work.
 """
@@ -24,6 +26,7 @@ from assistant.background.pipeline import (
     claim_ttl_s,
     conversation_label,
     conversation_skip_unsummarised,
+    team_learning_off,
 )
 from assistant.background.runs import task_run_create, task_runs_mark_lost
 from assistant.models import Conversation
@@ -47,10 +50,13 @@ class SweepReport:
 def conversation_summarise_enqueue(*, conversation: Conversation) -> TaskRun | None:
     """Queue a run (after the surrounding transaction commits) and record it as waiting.
 
-    Returns None, and queues nothing, for incognito conversations and paused memory."""
+    Returns None, and queues nothing, for incognito conversations, paused memory and
+    teams that do not learn from their chats."""
     from assistant.background.tasks import conversation_summarise  # tasks import this module
 
     if conversation.incognito or not memory_is_active(owner=conversation.owner):
+        return None
+    if team_learning_off(conversation):
         return None
     task_id = str(uuid.uuid4())
     run = task_run_create(
@@ -101,12 +107,13 @@ def conversations_sweep(*, now: datetime | None = None) -> SweepReport:
     stale = timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT_S + claim_ttl_s())
     lost = task_runs_mark_lost(started_before=now - stale)
     due = conversations_due(now=now)
-    paused = list(due.filter(owner__memory_settings__paused=True)[: settings.SUMMARY_SWEEP_BATCH])
+    learning_off = Q(owner__memory_settings__paused=True) | Q(team__extraction_enabled=False)
+    paused = list(due.filter(learning_off)[: settings.SUMMARY_SWEEP_BATCH])
     skipped = sum(
         1 for conversation in paused if conversation_skip_unsummarised(conversation=conversation)
     )
     enqueued = 0
-    active = due.exclude(owner__memory_settings__paused=True)[: settings.SUMMARY_SWEEP_BATCH]
+    active = due.exclude(learning_off)[: settings.SUMMARY_SWEEP_BATCH]
     for conversation in active:
         if conversation_summarise_enqueue(conversation=conversation):
             enqueued += 1
