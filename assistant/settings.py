@@ -381,6 +381,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
+    "expire-team-chats": {  # teams' chat retention (assistant/background/retention.py)
+        "task": "assistant.tasks.team_chats_expire",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
 }
 # Sign-in (local sign-up, OpenID Connect), connectors (calendars, drives) and memory (embedding,
 # retrieval) live in modules of their own.

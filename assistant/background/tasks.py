@@ -17,7 +17,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from assistant.background import schedule, syncs
+from assistant.background import retention, schedule, syncs
 from assistant.background.imports import IMPORT_TASK, memory_import_pending_run
 from assistant.background.pipeline import (
     conversation_pipeline_run,
@@ -167,3 +167,9 @@ def connection_sync(self, connection_id: int) -> dict:
 def connections_sweep() -> dict:
     """Every minute (beat): queue a sync of each connection that is due."""
     return syncs.connections_sweep().as_dict()
+
+
+@shared_task(name="assistant.tasks.team_chats_expire", ignore_result=True)
+def team_chats_expire() -> dict:
+    """Every hour (beat): delete team chats past their team's retention period."""
+    return retention.team_chats_expire().as_dict()
