@@ -5,6 +5,8 @@ the links of answers they got while a member). Syncs and audit events carry the 
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -18,6 +20,7 @@ from assistant.teams.audit_models import AuditEvent
 from assistant.teams.models import Membership
 from assistant.teams.services import active_team_switch, member_remove
 from connectors.models import Connection, Event
+from tests.calendar_factories import calendar_create, event_add
 from tests.connectors.fake_feed import FakeFeedServer, Page, calendar, day, vevent
 from tests.document_factories import document_add, folder_create
 
@@ -198,3 +201,32 @@ def test_a_removed_team_passage_stays_members_only(people, team_drive):
     membership = Membership.objects.get(team=people.team, user=people.member)
     member_remove(actor=people.owner, team=people.team, member=membership)
     assert member.get(link).status_code == 404
+
+
+def test_the_team_page_leads_to_the_team_connections(people):
+    member = signed_in(people.member)
+    body = member.get(reverse("teams:detail", args=[people.team.pk])).content.decode()
+    assert reverse("team-connectors:index") in body
+    response = member.post(
+        reverse("teams:switch"), {"team": people.team.pk, "next": reverse("team-connectors:index")}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("team-connectors:index")
+    assert member.get(reverse("team-connectors:index")).status_code == 200
+
+
+def test_chat_event_of_ones_own_event_goes_to_its_page(people):
+    """chat:event for a personal event: the owner is sent to the event's page; another
+    user gets 404; an anonymous visitor is sent to sign in."""
+    start = datetime.combine(date.today() + timedelta(days=1), time(9), tzinfo=UTC)
+    event = event_add(calendar_create(people.member), "Dentist", start)
+    conversation = conversation_create(owner=people.member)
+    answer, _ = turn(conversation, QUESTION_TIME)
+    (row,) = used(answer, ContextItem.Source.EVENT)
+    assert row.event_id == event.pk and "team" not in row.signals
+    link = reverse("chat:event", args=[conversation.pk, answer.pk, row.pk])
+    response = signed_in(people.member).get(link)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("connectors:event", args=[event.pk])
+    assert signed_in(people.outsider).get(link).status_code == 404
+    assert Client().get(link).status_code == 302
