@@ -230,3 +230,14 @@ def test_chat_event_of_ones_own_event_goes_to_its_page(people):
     assert response["Location"] == reverse("connectors:event", args=[event.pk])
     assert signed_in(people.outsider).get(link).status_code == 404
     assert Client().get(link).status_code == 302
+
+
+def test_an_admin_disconnects_the_teams_connection_recorded_for_the_team(people, team_feed):
+    admin = signed_in(people.admin)
+    response = admin.post(reverse("team-connectors:disconnect", args=[team_feed.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("team-connectors:index")
+    assert not Connection.objects.filter(pk=team_feed.pk).exists()
+    assert not Event.objects.filter(owner=people.team.account).exists()
+    gone = AuditEvent.objects.get(action="connection.disconnected")
+    assert (gone.team_id, gone.actor_id, gone.owner_id) == (people.team.pk, people.admin.pk, None)
