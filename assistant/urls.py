@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from assistant.auth import views as auth_views_sso
 from assistant.background import views as background
+from assistant.teams.memory_urls import personal_memory_patterns, team_memory_patterns
 from assistant.views import account, chat, event_proposals, passages, stream, turn_tools
 
 chat_patterns = (
@@ -58,7 +59,9 @@ urlpatterns = [
     path("", include(chat_patterns)),
     # The memory page's background-work section polls this (assistant/background/views.py).
     path("memory/background", background.status, name="background-status"),
-    path("memory/", include("memory.urls")),
+    # The memory pages: the user's own, and the active team's (assistant/teams/memory_urls.py).
+    path("memory/", include((personal_memory_patterns, "memory"))),
+    path("team/memory/", include((team_memory_patterns, "memory"), namespace="team-memory")),
     path("account/", account.account, name="account"),
     path("account/activity/", account.activity, name="account-activity"),
     path("account/activity.csv", account.activity_csv, name="account-activity-csv"),

@@ -1,4 +1,8 @@
-"""Reads for the memory page. Every read is scoped to its owner first."""
+"""Reads for the memory page. Every read is scoped to its owner first.
+
+The owner is whose memory a page shows: the signed-in user, or a team's account on a
+team's memory page (memory/spaces.py); the views pass `space_of(request).owner`.
+"""
 
 from __future__ import annotations
 
@@ -38,21 +42,21 @@ SIGNAL_LABELS = {
 
 
 def _with_provenance(queryset: QuerySet[MemoryItem]) -> QuerySet[MemoryItem]:
-    return queryset.select_related("source_message", "supersedes")
+    return queryset.select_related("source_message", "supersedes", "proposed_by", "approved_by")
 
 
-def memory_get_for_user(*, user, pk: int) -> MemoryItem:
-    """The one permission-checked getter: someone else's memory is a 404.
+def memory_get_for_owner(*, owner, pk: int) -> MemoryItem:
+    """The one permission-checked getter: a memory of another owner is a 404.
 
     Forgotten items (soft or for good) are returned too: undo needs them, and a chat
     that once cited `[m:42]` links to its page, which then says it was forgotten.
     """
-    return get_object_or_404(_with_provenance(MemoryItem.objects.owned_by(user)), pk=pk)
+    return get_object_or_404(_with_provenance(MemoryItem.objects.owned_by(owner)), pk=pk)
 
 
-def memory_revision_get_for_user(*, user, pk: int, revision_pk: int) -> MemoryRevision:
+def memory_revision_get_for_owner(*, owner, pk: int, revision_pk: int) -> MemoryRevision:
     return get_object_or_404(
-        MemoryRevision.objects.select_related("item").filter(item__owner=user, item_id=pk),
+        MemoryRevision.objects.select_related("item").filter(item__owner=owner, item_id=pk),
         pk=revision_pk,
     )
 
@@ -63,10 +67,10 @@ def memory_revisions(*, item: MemoryItem) -> QuerySet[MemoryRevision]:
 
 
 def memory_list(
-    *, user, kind: str = "", source: str = "", status: str = ""
+    *, owner, kind: str = "", source: str = "", status: str = ""
 ) -> QuerySet[MemoryItem]:
     """The plain listing, newest first."""
-    items = MemoryItem.objects.owned_by(user)
+    items = MemoryItem.objects.owned_by(owner)
     if status == FORGOTTEN:
         items = items.forgotten()
     elif status:
@@ -80,9 +84,9 @@ def memory_list(
     return _with_provenance(items).order_by("-created_at", "-id")
 
 
-def memory_proposed(*, user) -> QuerySet[MemoryItem]:
-    """The review inbox: what the assistant would like to remember, oldest first."""
-    return _with_provenance(MemoryItem.objects.owned_by(user).proposed()).order_by(
+def memory_proposed(*, owner) -> QuerySet[MemoryItem]:
+    """The review inbox: what the assistant (or a team member) proposes, oldest first."""
+    return _with_provenance(MemoryItem.objects.owned_by(owner).proposed()).order_by(
         "created_at", "id"
     )
 
@@ -117,19 +121,19 @@ def signal_labels(signals) -> list[str]:
 
 
 def memory_find(
-    *, user, query: str, kind: str = "", source: str = "", status: str = ""
+    *, owner, query: str, kind: str = "", source: str = "", status: str = ""
 ) -> list[MemoryHit]:
     """Search with the same hybrid retriever the chat uses, then apply the page's filters.
 
     The retriever never sees forgotten items, so searching those is a plain text match.
     """
     if status == FORGOTTEN:
-        items = memory_list(user=user, kind=kind, source=source, status=status)
+        items = memory_list(owner=owner, kind=kind, source=source, status=status)
         return [MemoryHit(item=item) for item in items.filter(text__icontains=query)[:SEARCH_LIMIT]]
 
     statuses = (status,) if status else LISTED_STATUSES
     results = memory_search(
-        owner=user,
+        owner=owner,
         query=query,
         limit=SEARCH_LIMIT,
         kinds=[kind] if kind else None,
@@ -137,7 +141,7 @@ def memory_find(
     )
     ids = [result.item.pk for result in results]
     # Re-read the items scoped to the owner, with provenance, in the retriever's order.
-    fresh = memory_list(user=user, kind=kind, source=source, status=status).in_bulk(ids)
+    fresh = memory_list(owner=owner, kind=kind, source=source, status=status).in_bulk(ids)
     return [
         MemoryHit(
             item=fresh[result.item.pk],

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,8 +30,17 @@ from memory.services import (
     memory_import,
     memory_import_plan,
 )
+from memory.spaces import Space
 from memory.uploads import ImportSizeLimit
-from memory.views.common import INBOX_CHANGED, LIST_CHANGED, announce
+from memory.views.common import (
+    INBOX_CHANGED,
+    LIST_CHANGED,
+    HtmxHttpRequest,
+    announce,
+    managed_space,
+    render_space,
+    space_redirect,
+)
 
 
 def _plural(count: int) -> str:
@@ -39,9 +49,11 @@ def _plural(count: int) -> str:
 
 @login_required
 @require_GET
-def export(request: HttpRequest) -> HttpResponse:
-    data = memory_export(owner=request.user)
-    filename = f"memory-export-{timezone.localdate():%Y-%m-%d}.json"
+def export(request: HtmxHttpRequest) -> HttpResponse:
+    space = managed_space(request)
+    data = memory_export(owner=space.owner, changed_by=space.actor)
+    prefix = f"team-memory-{slugify(space.label) or 'team'}" if space.is_team else "memory"
+    filename = f"{prefix}-export-{timezone.localdate():%Y-%m-%d}.json"
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
     )
@@ -52,14 +64,48 @@ def export(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # the CSRF check reads the body: it runs below, once the size limit is in place
 @login_required
 @require_POST
-def import_(request: HttpRequest) -> HttpResponse:
+def import_(request: HtmxHttpRequest) -> HttpResponse:
+    managed_space(request)  # before the body is read: a team member gets 403 at once
     limit = ImportSizeLimit(request, limit=settings.MEMORY_IMPORT_MAX_BYTES)
     request.upload_handlers.insert(0, limit)
     return _import(request, limit)
 
 
+def _import_file(request: HtmxHttpRequest, space: Space, data: dict, context: dict) -> Any:
+    """Import a checked file now, or queue a big one; fills the message or the error in
+    `context` and returns the queued run, if any."""
+    sync_max = settings.MEMORY_IMPORT_SYNC_MAX_ITEMS
+    try:
+        count = len(memory_import_plan(data=data))
+        if count > sync_max and space.is_team:
+            # A background import names the owner as the one who imported; a team's must
+            # name the admin, so a team's import runs while the admin waits.
+            context["import_error"] = (
+                f"Nothing was imported: a team's memory takes up to {sync_max:,} memories "
+                f"per import and this file has {count:,}. Split it into smaller files."
+            )
+            return None
+        if count > sync_max:
+            upload = request.FILES.get("file")
+            name = getattr(upload, "name", "") or "a file"
+            queued = background_import_enqueue(
+                owner=space.owner, data=data, item_count=count, label=name
+            )
+            context["import_message"] = (
+                f"Importing {count:,} memories in the background; progress shows above."
+            )
+            return queued
+        result = memory_import(owner=space.owner, data=data, changed_by=space.actor)
+    except (MemoryImportError, MemoryFieldError) as error:
+        context["import_error"] = f"Nothing was imported. The first problem: {error}"
+        return None
+    context["import_message"] = result.summary
+    return None
+
+
 @csrf_protect
-def _import(request: HttpRequest, limit: ImportSizeLimit) -> HttpResponse:
+def _import(request: HtmxHttpRequest, limit: ImportSizeLimit) -> HttpResponse:
+    space = managed_space(request)
     form = MemoryImportForm(request.POST, request.FILES)
     context: dict = {
         "import_form": MemoryImportForm(),
@@ -71,27 +117,10 @@ def _import(request: HttpRequest, limit: ImportSizeLimit) -> HttpResponse:
     elif not form.is_valid():
         context["import_error"] = form.errors["file"][0]
     else:
-        data = form.cleaned_data["file"]
-        try:
-            count = len(memory_import_plan(data=data))
-            if count > settings.MEMORY_IMPORT_SYNC_MAX_ITEMS:
-                name = request.FILES["file"].name or "a file"
-                queued = background_import_enqueue(
-                    owner=request.user, data=data, item_count=count, label=name
-                )
-            else:
-                result = memory_import(owner=request.user, data=data, changed_by=request.user)
-        except (MemoryImportError, MemoryFieldError) as error:
-            context["import_error"] = f"Nothing was imported. The first problem: {error}"
-        else:
-            context["import_message"] = (
-                f"Importing {count:,} memories in the background; progress shows above."
-                if queued
-                else result.summary
-            )
+        queued = _import_file(request, space, form.cleaned_data["file"], context)
     if not request.htmx:
-        return redirect("memory:index")
-    response = render(request, "memory/page.html#import", context)
+        return space_redirect(request, "index")
+    response = render_space(request, "memory/page.html#import", context)
     if queued:  # the page's background-work section starts polling (an out-of-band swap)
         status = background_status(user=request.user) | {"pipeline_oob": True}
         response.write(render_to_string("memory/page.html#pipeline", status, request))
@@ -102,22 +131,23 @@ def _import(request: HttpRequest, limit: ImportSizeLimit) -> HttpResponse:
 
 @login_required
 @require_POST
-def forget_all(request: HttpRequest) -> HttpResponse:
+def forget_all(request: HtmxHttpRequest) -> HttpResponse:
+    space = managed_space(request)
     form = MemoryForgetAllForm(request.POST)
     context: dict = {"forget_all_phrase": FORGET_ALL_PHRASE}
     if not form.is_valid():
         if not request.htmx:
-            return redirect("memory:index")
+            return space_redirect(request, "index")
         context["forget_all_form"] = form
-        return render(request, "memory/page.html#forget-all", context)
+        return render_space(request, "memory/page.html#forget-all", context)
     permanently = form.cleaned_data["permanently"]
     count = memory_forget_all(
-        owner=request.user, actor=Actor.USER, permanently=permanently, changed_by=request.user
+        owner=space.owner, actor=Actor.USER, permanently=permanently, changed_by=space.actor
     )
     if not request.htmx:
-        return redirect("memory:index")
+        return space_redirect(request, "index")
     context["forget_all_form"] = MemoryForgetAllForm()
     how = "erased for good" if permanently else "forgotten"
     context["forget_all_message"] = f"{_plural(count).capitalize()} {how}."
-    response = render(request, "memory/page.html#forget-all", context)
+    response = render_space(request, "memory/page.html#forget-all", context)
     return announce(response, LIST_CHANGED, INBOX_CHANGED)
