@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from connectors.base import ConnectorError, ConnectorKind
@@ -121,7 +121,8 @@ def index(request: HttpRequest) -> HttpResponse:
     listed = connections_for_user(user=space.owner)
     connections = [_listed(connection) for connection in listed]
     offers = kind_offers(request) if space.can_manage else []
-    context = {"connections": connections, "offers": offers, "space": space}
+    context = {"connections": connections, "offers": offers, "space": space,
+               "personal_url": reverse("connectors:index")}  # fmt: skip
     return render(request, "connectors/index.html", context)
 
 

@@ -198,6 +198,7 @@ def test_a_member_sees_the_list_without_admin_buttons(client, people, team_thing
     client.force_login(people.member)
     body = client.get(reverse("team-connectors:index")).content.decode()
     assert team_things["calendar"].label in body and "Add a connection" not in body
+    assert f'href="{reverse("connectors:index")}"' in body  # the way to one's own
     detail = reverse("team-connectors:detail", args=[team_things["calendar"].pk])
     body = client.get(detail).content.decode()
     assert "Sync now" not in body and "Disconnect" not in body
