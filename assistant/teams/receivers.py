@@ -2,9 +2,11 @@
 
 Both are sent inside the transaction of the change they announce, and audit_record writes
 in that same transaction: a rolled-back change leaves no record, and a failed record rolls
-the change back. Personal memories and connections are recorded with no team, so a team's
-audit page (filtered by team id) never shows them; their owner sees them under "Your
-activity". No text of a memory and no secret of a connection is ever copied here.
+the change back. A team's memories and connections (owned by its account, Team.account)
+are recorded with the team, so its admins see them on the team's audit page. Personal ones
+are recorded with no team, so a team's audit page (filtered by team id) never shows them;
+their owner sees them under "Your activity". No text of a memory and no secret of a
+connection is ever copied here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from assistant.teams.audit import audit_record
 from assistant.teams.models import Team
 
 _KEEP_IDS = 50  # a bulk action records how many, and the first ids
+
+
+def _team_of(owner) -> Team | None:
+    """The team whose account `owner` is, or None for a person's own things."""
+    return Team.objects.filter(account_id=owner.pk).first() if owner is not None else None
 
 
 def memory_changed_record(
@@ -32,7 +39,8 @@ def memory_changed_record(
     extra: dict[str, Any] = {"by": actor} if actor else {}
     if not single and item_ids:
         extra["items"] = item_ids[:_KEEP_IDS]
-    if changed_by is None or changed_by.pk != owner.pk:
+    team = team if team is not None else _team_of(owner)
+    if team is None and (changed_by is None or changed_by.pk != owner.pk):
         extra["owner"] = owner.get_username()  # the system (extraction) or someone else
     audit_record(
         action=f"memory.{action}",

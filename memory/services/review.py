@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from memory import events
 from memory.consolidation.save import superseded_archive_on_accept
@@ -33,6 +34,20 @@ def _check_proposed(item: MemoryItem) -> None:
         raise MemoryReviewError(f"{item.tag} is no longer waiting for review.")
 
 
+def _approval_record(items: list[MemoryItem], *, changed_by: User | None) -> None:
+    """Shared (team) memory keeps who approved it and when: an accepted item whose owner
+    is not the person accepting it (a team's account). Personal memory keeps neither."""
+    shared = [item for item in items if changed_by is not None and item.owner_id != changed_by.pk]
+    if not shared:
+        return
+    now = timezone.now()
+    MemoryItem.objects.filter(pk__in=[item.pk for item in shared]).update(
+        approved_by=changed_by, approved_at=now
+    )
+    for item in shared:
+        item.approved_by, item.approved_at = changed_by, now
+
+
 def memory_accept(
     *,
     item: MemoryItem,
@@ -50,6 +65,7 @@ def memory_accept(
         item = memory_set_status(
             item=item, status=Status.ACTIVE, actor=actor, changed_by=changed_by, reason=ACCEPTED
         )
+        _approval_record([item], changed_by=changed_by)
         superseded_archive_on_accept(item=item, changed_by=changed_by)
         events.memory_changed_send(
             action=events.APPROVED, owner=item.owner, changed_by=changed_by, actor=actor,
@@ -96,6 +112,8 @@ def memory_review_bulk(
             )
             if accept:
                 superseded_archive_on_accept(item=item, changed_by=changed_by)
+        if accept:
+            _approval_record(items, changed_by=changed_by)
         if items:
             events.memory_changed_send(
                 action=events.APPROVED if accept else events.REJECTED, owner=owner,
