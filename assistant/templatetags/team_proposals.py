@@ -1,5 +1,6 @@
 """{% passage_team conversation as team %}: the team a passage of this chat may be proposed
-to (assistant/teams/proposals.py passage_team_for), or None."""
+to (assistant/teams/proposals.py passage_team_for), or None. Without a request (the
+streamed answer's final frame, drawn for the conversation's owner) it asks for the owner."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def passage_team(context, conversation):
-    request = context.get("request")
-    if request is None or conversation is None:
+    if conversation is None:
         return None
-    return passage_team_for(request, conversation)
+    return passage_team_for(context.get("request"), conversation)

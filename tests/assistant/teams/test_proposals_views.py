@@ -5,6 +5,7 @@ written), and extraction that never writes a team's memory."""
 from __future__ import annotations
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
@@ -202,3 +203,15 @@ def test_a_proposal_is_on_the_teams_audit_log_without_its_text(people):
     page = signed_in(people.admin).get(reverse("teams:audit", args=[people.team.pk]))
     body = page.content.decode()
     assert "Memory proposed to the team" in body and "Fridays" not in body
+
+
+def test_the_streamed_answers_final_frame_has_the_passage_form(people):
+    member = working_in_team(people, people.member)
+    message = answer_of(member)
+    # Drawn without a request, for the conversation's owner (assistant/views/stream.py).
+    frame = render_to_string(
+        "assistant/chat.html#message",
+        {"message": message, "conversation": message.conversation, "final_frame": True},
+    )
+    assert reverse("teams:propose-passage", args=[message.conversation_id, message.pk]) in frame
+    assert "Propose to Lighthouse" in frame
