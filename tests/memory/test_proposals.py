@@ -223,8 +223,7 @@ def test_an_accepted_edit_proposal_archives_the_old_team_memory(team, max_, ada)
     last = target.revisions.order_by("created_at", "id").last()
     assert last.changed_by == ada and f"superseded by {proposal.tag}" in last.reason
     accepted.refresh_from_db()
-    if accepted.approved_by_id is not None:  # set by the review inbox for shared memory
-        assert accepted.approved_by == ada and accepted.approved_at is not None
+    assert accepted.approved_by == ada and accepted.approved_at is not None
 
 
 def test_edit_proposals_that_make_no_sense_are_refused(team, max_):
