@@ -148,6 +148,8 @@ def memory_context_build(
         return MemoryContext(note="Incognito conversation: memory is neither read nor written.")
     if not memory_is_active(owner=conversation.owner):
         return MemoryContext(note="Memory is paused: nothing was read from it.")
+    # A team whose admins paused its memory (the team memory page) is not read either.
+    shared_owner_ids = tuple(pk for pk in shared_owner_ids if memory_is_active(owner=pk))
     try:
         # A savepoint: a failed query leaves the turn's transaction usable.
         with transaction.atomic():

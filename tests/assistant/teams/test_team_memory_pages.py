@@ -323,3 +323,14 @@ def test_a_team_memorys_chip_and_inspector_row_say_team(people, wifi, bike):
     # A former member's team chip leads nowhere any more.
     team_leave(actor=people.member, team=people.team)
     assert member.get(reverse("team-memory:detail", args=[wifi.pk])).status_code == 404
+
+
+def test_a_paused_team_memory_is_not_read_in_team_chats(people, wifi):
+    admin = signed_in(people.admin, people.team)
+    admin.post(reverse("team-memory:settings"), {"paused": "on"}, **HX)
+    team_chat = conversation_create(owner=people.member, team=people.team)
+    _, system = turn(team_chat, "What is the office wifi password?")
+    assert "gull-harbour-42" not in system
+    admin.post(reverse("team-memory:settings"), {}, **HX)  # switched back on
+    _, system = turn(team_chat, "What is the office wifi password?")
+    assert "gull-harbour-42" in system
