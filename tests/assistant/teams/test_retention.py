@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from assistant.background import retention
@@ -55,6 +57,10 @@ def test_only_the_teams_old_chats_go(people):
     (event,) = AuditEvent.objects.filter(action=EXPIRED)
     assert event.team_id == people.team.pk and event.actor_id is None
     assert event.detail == {"deleted": 2, "retention_days": 30}
+    page = Client()
+    page.force_login(people.admin)
+    audit = page.get(reverse("teams:audit", args=[people.team.pk]))
+    assert audit.status_code == 200 and "Team chats deleted by retention" in audit.text
     # Idempotent: a second run finds nothing and records nothing.
     assert retention.team_chats_expire().deleted == 0
     assert AuditEvent.objects.filter(action=EXPIRED).count() == 1
