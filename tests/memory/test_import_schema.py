@@ -235,7 +235,10 @@ SPEC_MESSAGES = [
     ("colour", "is not a memory field"),
     ("text", "must be a string, not NoneType"),
     ("kind", "'gossip' is not one of preference, fact, plan, instruction, profile, event, summary"),
-    ("source", "'dreamt' is not one of stated, message, extracted, imported, connector, promoted, benchmark"),
+    (
+        "source",
+        "'dreamt' is not one of stated, message, extracted, imported, connector, promoted, benchmark",
+    ),
     ("status", "'gone' is not one of active, proposed, archived"),
     ("occurred_at", "'0001-01-01T00:00:00+05:00' is out of range"),
     ("occurred_at", "must be a date-time, not date"),
