@@ -64,7 +64,7 @@ MEMORIES = Corpus(TABLE, FACT_COLUMNS, lifecycle=True)
 @dataclass(frozen=True)
 class Scope:
     """Whose rows: one owner, or a user and the account of the team they work in
-    (`owner_id IN (...)`: one indexed condition; the owner-first indexes serve both)."""
+    (one condition in the same statement; the owner-first indexes serve each owner)."""
 
     owner_ids: tuple[int, ...]
     statuses: Sequence[str] = ()
@@ -72,9 +72,12 @@ class Scope:
     corpus: Corpus = MEMORIES
 
     def owner_where(self, alias: str = "m") -> tuple[str, list]:
-        if len(self.owner_ids) == 1:
-            return f"{alias}.owner_id = %s", [self.owner_ids[0]]
-        return f"{alias}.owner_id = ANY(%s)", [list(self.owner_ids)]
+        # Spelled as ORs, not `= ANY(...)`: btree_gin cannot take an array into the
+        # (owner, search) GIN index, so ANY would scan every owner's postings and filter
+        # after; one equality per owner gives one index scan each under a BitmapOr
+        # (BENCHMARKS.md, "Teams"). A scope has a handful of owners at most.
+        terms = " OR ".join(f"{alias}.owner_id = %s" for _ in self.owner_ids)
+        return (terms if len(self.owner_ids) == 1 else f"({terms})"), list(self.owner_ids)
 
     @property
     def owner_key(self) -> str:
