@@ -56,6 +56,26 @@ def sign_in(page, server: str, username: str, *, path: str = "/") -> None:
     page.wait_for_load_state()
 
 
+def session_of(user) -> str:
+    """A signed-in session cookie for `user` (made before the browser starts: the ORM is
+    not called once Playwright's loop runs)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def signed_in(browser, server: str, session: str):
+    """A new page of its own browser context, signed in with `session`."""
+    from django.conf import settings
+
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": server}])
+    return context.new_page()
+
+
 @pytest.fixture
 def syncs_in_threads():
     """Each queued connector sync runs after commit in its own thread, through the service

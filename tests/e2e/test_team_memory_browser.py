@@ -5,20 +5,13 @@ inbox, and the member's next answer in the team shows it as a team chip."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from tests.assistant.teams.personas import person
+from tests.e2e.conftest import session_of, signed_in
 
 pytestmark = pytest.mark.e2e
 
 FACT = "The staging server of the lighthouse project is called kestrel."
-
-
-def session_of(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 @pytest.fixture
@@ -30,12 +23,6 @@ def sessions(transactional_db) -> dict[str, str]:
     tess, nia = person("tess"), person("nia")
     memory_create(owner=nia, text=FACT, kind="fact", source="stated", actor="user")
     return {"tess": session_of(tess), "nia": session_of(nia)}
-
-
-def signed_in(browser, server: str, session: str):
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": server}])
-    return context.new_page()
 
 
 def work_in(page, server: str, team: str) -> None:

@@ -4,30 +4,17 @@ joins, and switches the chat header to the team; screenshots of both pages."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from tests.assistant.teams.personas import person
+from tests.e2e.conftest import session_of, signed_in
 
 pytestmark = pytest.mark.e2e
-
-
-def session_of(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 @pytest.fixture
 def sessions(transactional_db) -> dict[str, str]:
     """Signed-in sessions (made before the browser starts: no ORM calls after it)."""
     return {name: session_of(person(name)) for name in ("tess", "nia")}
-
-
-def signed_in(browser, server: str, session: str):
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": server}])
-    return context.new_page()
 
 
 def test_invite_join_and_switch(sessions, asgi_server, browser, screenshot_dir):

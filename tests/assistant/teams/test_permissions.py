@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings as django_settings
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from assistant.account_models import AccountSettings
 from assistant.models import Conversation, Message
 from assistant.teams.audit_models import AuditEvent
 from assistant.teams.models import Invitation, Membership, Role
 from memory.models import MemoryItem
-from tests.assistant.teams.personas import issue
+from tests.assistant.teams.personas import issue, url_names
 from tests.factories import remember
 
 pytestmark = pytest.mark.django_db
@@ -50,19 +50,8 @@ ROWS = {
 JOIN_POST = dict(zip(PERSONAS, (409, 409, 409, 302, 302), strict=True))
 
 
-def _names(patterns, prefix: str = "") -> set[str]:
-    names: set[str] = set()
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            space = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
-            names |= _names(entry.url_patterns, space)
-        elif isinstance(entry, URLPattern) and entry.name:
-            names.add(prefix + entry.name)
-    return names
-
-
 def test_every_teams_url_has_a_row():
-    teams_urls = {name for name in _names(get_resolver().url_patterns) if name.startswith("teams:")}
+    teams_urls = url_names("teams")
     assert teams_urls == set(ROWS)
 
 

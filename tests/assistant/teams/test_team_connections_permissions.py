@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings as django_settings
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from assistant.background.tasks import connection_sync
 from assistant.teams.audit_models import AuditEvent
@@ -21,6 +21,7 @@ from connectors.documents.models import Document, DocumentChunk
 from connectors.models import Connection, Event
 from connectors.services.connections import connection_create
 from connectors.uploads.services import uploads_connection_get_or_create
+from tests.assistant.teams.personas import url_names
 from tests.connectors.scripted_kind import (  # noqa: F401
     ics,
     scripted_connection,
@@ -63,24 +64,13 @@ EXTRA = [
 CASES = [(name, method, row) for name, (method, row) in ROWS.items()] + EXTRA
 
 
-def _names(patterns, prefix: str = "") -> set[str]:
-    names: set[str] = set()
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            space = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
-            names |= _names(entry.url_patterns, space)
-        elif isinstance(entry, URLPattern) and entry.name:
-            names.add(prefix + entry.name)
-    return names
-
-
 def test_every_team_connections_url_has_a_row():
-    found = {n for n in _names(get_resolver().url_patterns) if n.startswith("team-connectors:")}
+    found = url_names("team-connectors")
     assert found == set(ROWS)
 
 
 def test_google_is_not_mounted_for_teams():
-    names = _names(get_resolver().url_patterns)
+    names = url_names()
     assert "connectors:google-callback" in names
     assert not {n for n in names if n.startswith("team-connectors:google")}
 

@@ -14,7 +14,7 @@ import json
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from assistant.account_models import AccountSettings
 from assistant.teams.audit_models import AuditEvent
@@ -22,6 +22,7 @@ from assistant.teams.services import active_team_switch
 from memory.models import MemoryItem, MemoryRevision, MemorySettings
 from memory.services import memory_forget, memory_update
 from memory.services.proposals import memory_edit_propose
+from tests.assistant.teams.personas import url_names
 from tests.factories import remember
 
 pytestmark = pytest.mark.django_db
@@ -62,24 +63,13 @@ ROWS = {
 }
 
 
-def _names(patterns, prefix: str = "") -> set[str]:
-    names: set[str] = set()
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            space = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
-            names |= _names(entry.url_patterns, space)
-        elif isinstance(entry, URLPattern) and entry.name:
-            names.add(prefix + entry.name)
-    return names
-
-
 def test_every_team_memory_url_has_a_row():
-    urls = {name for name in _names(get_resolver().url_patterns) if name.startswith("team-memory:")}
+    urls = url_names("team-memory")
     assert urls == {name for name, _ in ROWS}
 
 
 def test_the_personal_memory_pages_have_the_same_urls_but_proposing():
-    names = _names(get_resolver().url_patterns)
+    names = url_names()
     personal = {name.split(":", 1)[1] for name in names if name.startswith("memory:")}
     team = {name.split(":", 1)[1] for name in names if name.startswith("team-memory:")}
     assert team - personal == {"propose-edit"} and personal <= team
