@@ -168,7 +168,7 @@ def test_two_people_accepting_one_link_at_once_make_one_member(people):
         threads = [threading.Thread(target=accept, args=(u,)) for u in racers]
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # generous: a loaded CI host starts threads slowly
         while _waiting_on_locks() < 2:
             assert time.monotonic() < deadline, "the accepts never reached the UPDATE"
             time.sleep(0.05)
