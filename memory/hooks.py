@@ -13,13 +13,18 @@ from typing import Any, Protocol
 
 
 class ImportEnqueue(Protocol):
-    def __call__(self, *, owner: Any, data: dict[str, Any], item_count: int, label: str) -> Any:
-        """Store a checked export file and queue its import; returns the run."""
+    def __call__(
+        self, *, owner: Any, data: dict[str, Any], item_count: int, label: str, requested_by: Any
+    ) -> Any:
+        """Store a checked export file and queue its import; returns the run.
+        `requested_by` (who imports: the admin, for a team's memory) is named as the
+        import's changed_by."""
 
 
 class StatusContext(Protocol):
     def __call__(self, *, user: Any) -> dict[str, Any]:
-        """The template context of the page's background-work section for `user`."""
+        """The template context of the page's background-work section for `user` (the
+        space's owner: a team's account, on its memory page)."""
 
 
 class BackgroundUnavailable(RuntimeError):
@@ -48,8 +53,10 @@ def background_status(*, user: Any) -> dict[str, Any]:
 
 
 def background_import_enqueue(
-    *, owner: Any, data: dict[str, Any], item_count: int, label: str
+    *, owner: Any, data: dict[str, Any], item_count: int, label: str, requested_by: Any
 ) -> Any:
     if hooks.import_enqueue is None:
         raise BackgroundUnavailable("Big imports need the background worker, which is not set up.")
-    return hooks.import_enqueue(owner=owner, data=data, item_count=item_count, label=label)
+    return hooks.import_enqueue(
+        owner=owner, data=data, item_count=item_count, label=label, requested_by=requested_by
+    )

@@ -33,8 +33,13 @@ def _plural(count: int) -> str:
     return f"{count:,} {'memory' if count == 1 else 'memories'}"
 
 
-def memory_import_enqueue(*, owner, data: dict[str, Any], item_count: int, label: str) -> TaskRun:
-    """Store a checked export file and queue its import (after the transaction commits)."""
+def memory_import_enqueue(
+    *, owner, data: dict[str, Any], item_count: int, label: str, requested_by=None
+) -> TaskRun:
+    """Store a checked export file and queue its import (after the transaction commits).
+
+    `requested_by` is who imports (the admin, for a team's memory owned by its account);
+    None means the owner."""
     task_id = str(uuid.uuid4())
     with transaction.atomic():
         run = task_run_create(
@@ -45,7 +50,11 @@ def memory_import_enqueue(*, owner, data: dict[str, Any], item_count: int, label
         )
         task_run_progress(run=run, done=0, total=item_count)
         pending = PendingImport.objects.create(
-            owner=owner, run=run, payload=json.dumps(data), item_count=item_count
+            owner=owner,
+            run=run,
+            requested_by=requested_by,
+            payload=json.dumps(data),
+            item_count=item_count,
         )
         transaction.on_commit(
             lambda: current_app.send_task(IMPORT_TASK, args=[pending.pk], task_id=task_id)
@@ -59,7 +68,11 @@ def memory_import_pending_run(*, pending_id: int) -> RunOutcome:
 
     Gone (already imported, or its owner deleted): skipped. Any error fails the run
     with MemoryImportFailed, whose message says that nothing was imported and why."""
-    pending = PendingImport.objects.select_related("owner", "run").filter(pk=pending_id).first()
+    pending = (
+        PendingImport.objects.select_related("owner", "requested_by", "run")
+        .filter(pk=pending_id)
+        .first()
+    )
     if pending is None:
         return RunOutcome.skipped("Nothing to import: this file was already imported.")
     run = pending.run
@@ -74,7 +87,9 @@ def memory_import_pending_run(*, pending_id: int) -> RunOutcome:
         result = memory_import(
             owner=pending.owner,
             data=json.loads(pending.payload),
-            changed_by=pending.owner,
+            # The admin who imported into a team's memory; the owner for their own (or
+            # when the requester's account is gone since).
+            changed_by=pending.requested_by or pending.owner,
             progress=progress,
             finish=finish,
         )

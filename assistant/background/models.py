@@ -118,6 +118,11 @@ class PendingImport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_imports"
     )
     run = models.OneToOneField(TaskRun, on_delete=models.CASCADE, related_name="pending_import")
+    # Who uploaded it: the owner for a personal import, the admin for a team's (the owner
+    # is then the team's account); the import's revisions and audit event name them.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # JSON text, not jsonb: jsonb refuses \u0000 anywhere, and the file is only read back.
     payload = models.TextField(help_text="The export file as JSON (already validated).")
     item_count = models.PositiveIntegerField()

@@ -4,18 +4,28 @@ While runs are waiting or running the section polls every 2 s; once nothing is p
 it answers HTTP 286 (htmx's "stop polling") without a trigger, and tells the page's list
 and inbox to refresh, since new memories may have arrived. The memory page renders the
 same section from `pipeline_context`, which it reaches through memory.hooks (memory
-never imports the assistant).
+never imports the assistant). On a team's memory page the section shows the team
+account's runs (a big team import) and polls the team twin of this view
+(`team-memory:background`, run with `request.space` set by in_team_space).
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from assistant.background.models import TaskRun
-from memory.views.common import INBOX_CHANGED, LIST_CHANGED, HtmxHttpRequest, announce
+from memory.spaces import space_of
+from memory.views.common import (
+    INBOX_CHANGED,
+    LIST_CHANGED,
+    HtmxHttpRequest,
+    announce,
+    render_space,
+    space_redirect,
+)
 
 RECENT_RUNS = 5
 STOP_POLLING = 286  # htmx stops an "every" trigger on this status
@@ -44,10 +54,11 @@ def pipeline_context(*, user) -> dict:
 @login_required
 @require_GET
 def status(request: HtmxHttpRequest) -> HttpResponse:
+    space = space_of(request)  # the user's own, or the active team's (its account's runs)
     if not request.htmx:
-        return redirect("memory:index")
-    context = pipeline_context(user=request.user)
-    response = render(request, "memory/page.html#pipeline", context)
+        return space_redirect(request, "index") if space.is_team else redirect("memory:index")
+    context = pipeline_context(user=space.owner)
+    response = render_space(request, "memory/page.html#pipeline", context)
     if not context["pipeline_pending"]:
         response.status_code = STOP_POLLING
         if request.GET.get("was_pending"):

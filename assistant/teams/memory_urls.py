@@ -16,6 +16,7 @@ from functools import partial, wraps
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 
+from assistant.background import views as background
 from assistant.teams.selectors import active_context_for
 from assistant.teams.spaces import in_team_space
 from memory import urls as memory_urls
@@ -27,8 +28,14 @@ TEAM_NAMESPACE = "team-memory"
 # Team views a member may POST to (each checks what it allows itself).
 MEMBER_POSTS = {"propose-edit"}
 
-# Only a team's memory takes proposed edits (personal memory is edited directly).
-TEAM_ONLY = [path("<int:pk>/propose-edit", items.propose_edit, name="propose-edit")]
+# Only a team's memory takes proposed edits (personal memory is edited directly). The
+# team page's background-work section polls its own twin of `background-status` (the
+# personal one, assistant/urls.py, sits outside /memory/): the team account's runs, for
+# its admins and members.
+TEAM_ONLY = [
+    path("<int:pk>/propose-edit", items.propose_edit, name="propose-edit"),
+    path("background", background.status, name="background"),
+]
 
 
 def memory_space_links(request: HttpRequest) -> list[dict]:

@@ -78,8 +78,9 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
         **results,
         **inbox_context(owner=space.owner),
         **settings_context(owner=space.owner),
-        # Background runs (summaries, big imports) are the user's own: not on a team's page.
-        **({} if space.is_team else background_status(user=request.user)),
+        # Background runs (summaries, big imports) of the space's owner: on a team's page,
+        # the team account's (a big import), shown to its admins and members.
+        **background_status(user=space.owner),
         "filter_form": filter_form,
         "add_form": MemoryAddForm(),
         "import_form": MemoryImportForm(),

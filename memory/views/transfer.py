@@ -77,19 +77,15 @@ def _import_file(request: HtmxHttpRequest, space: Space, data: dict, context: di
     sync_max = settings.MEMORY_IMPORT_SYNC_MAX_ITEMS
     try:
         count = len(memory_import_plan(data=data))
-        if count > sync_max and space.is_team:
-            # A background import names the owner as the one who imported; a team's must
-            # name the admin, so a team's import runs while the admin waits.
-            context["import_error"] = (
-                f"Nothing was imported: a team's memory takes up to {sync_max:,} memories "
-                f"per import and this file has {count:,}. Split it into smaller files."
-            )
-            return None
         if count > sync_max:
             upload = request.FILES.get("file")
             name = getattr(upload, "name", "") or "a file"
             queued = background_import_enqueue(
-                owner=space.owner, data=data, item_count=count, label=name
+                owner=space.owner,
+                data=data,
+                item_count=count,
+                label=name,
+                requested_by=space.actor,  # a team's import names the admin, not the account
             )
             context["import_message"] = (
                 f"Importing {count:,} memories in the background; progress shows above."
@@ -122,7 +118,7 @@ def _import(request: HtmxHttpRequest, limit: ImportSizeLimit) -> HttpResponse:
         return space_redirect(request, "index")
     response = render_space(request, "memory/page.html#import", context)
     if queued:  # the page's background-work section starts polling (an out-of-band swap)
-        status = background_status(user=request.user) | {"pipeline_oob": True}
+        status = background_status(user=space.owner) | {"pipeline_oob": True, "space": space}
         response.write(render_to_string("memory/page.html#pipeline", status, request))
     elif "import_message" in context:
         announce(response, LIST_CHANGED, INBOX_CHANGED)

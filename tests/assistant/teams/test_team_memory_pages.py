@@ -230,19 +230,6 @@ def test_an_admin_exports_and_imports_the_teams_memory(people, wifi, bike):
     assert not MemoryItem.objects.owned_by(people.admin).exists()
 
 
-def test_a_big_import_into_a_team_is_refused_with_the_reason(people, settings):
-    settings.MEMORY_IMPORT_SYNC_MAX_ITEMS = 1
-    items = [{"text": f"Fact number {n}."} for n in range(2)]
-    upload = io.BytesIO(
-        json.dumps({"format": "recall-assistant/memory", "version": 1, "items": items}).encode()
-    )
-    upload.name = "big.json"
-    admin = signed_in(people.admin, people.team)
-    html = admin.post(reverse("team-memory:import"), {"file": upload}, **HX).content.decode()
-    assert "Nothing was imported: a team&#x27;s memory takes up to 1 memories" in html
-    assert not MemoryItem.objects.owned_by(people.team.account).exists()
-
-
 def test_an_admin_pauses_the_teams_memory_and_forgets_everything(people, wifi, bike):
     admin = signed_in(people.admin, people.team)
     admin.post(

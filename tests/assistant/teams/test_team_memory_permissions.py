@@ -31,6 +31,8 @@ PERSONAS = ("owner", "admin", "member", "former", "outsider")
 HX = {"HTTP_HX_REQUEST": "true"}
 READ = (200, 200, 200, 404, 404)
 ADMIN = (200, 200, 403, 404, 404)
+# The background-work poller: with nothing pending it answers htmx's "stop polling" (286).
+POLL = (286, 286, 286, 404, 404)
 
 # (name, method) -> statuses of owner, admin, member, former member, outsider (htmx
 # requests: a success is the page or the swapped section, 200).
@@ -60,6 +62,7 @@ ROWS = {
     ("team-memory:accept", "get"): ADMIN,
     ("team-memory:accept", "post"): ADMIN,
     ("team-memory:reject", "post"): ADMIN,
+    ("team-memory:background", "get"): POLL,
 }
 
 
@@ -68,11 +71,13 @@ def test_every_team_memory_url_has_a_row():
     assert urls == {name for name, _ in ROWS}
 
 
-def test_the_personal_memory_pages_have_the_same_urls_but_proposing():
+def test_the_personal_memory_pages_have_the_same_urls_but_proposing_and_the_poller():
+    """The team's background poller twins `background-status`, which sits outside /memory/."""
     names = url_names()
     personal = {name.split(":", 1)[1] for name in names if name.startswith("memory:")}
     team = {name.split(":", 1)[1] for name in names if name.startswith("team-memory:")}
-    assert team - personal == {"propose-edit"} and personal <= team
+    assert team - personal == {"propose-edit", "background"} and personal <= team
+    assert "background-status" in names
 
 
 @pytest.fixture
