@@ -51,6 +51,11 @@ chat_patterns = (
             passages.cited_event_view,
             name="event",
         ),
+        path(
+            "c/<int:conversation_id>/m/<int:message_id>/memories/<int:item_id>/",
+            passages.cited_memory_view,
+            name="memory",
+        ),
     ],
     "chat",
 )

@@ -1,5 +1,5 @@
 """What an answer's chips open through the conversation: a passage whose file is gone
-(what the answer saw), and a team's passage or event.
+(what the answer saw), and a team's passage, event or memory.
 
 A team's passage or event (its row's signals say "team") opens only while the answer's
 owner is still a member of the team the conversation was started in
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from assistant import selectors
 from assistant.models import ContextItem, Message
 from assistant.services.document_context import TEAM, cited_passage
+from assistant.teams.models import Team
 from assistant.teams.selectors import conversation_shared_owner_ids
 from connectors.documents.passages import passage_get_for_user
 from connectors.views.events import event_page
@@ -25,7 +26,10 @@ def _item(request: HttpRequest, conversation_id: int, message_id: int, item_id: 
     answer = selectors.message_get_for_user(
         user=request.user, conversation_id=conversation_id, message_id=message_id
     )
-    related = "chunk__document" if source == ContextItem.Source.DOCUMENT else "event__source"
+    related = {
+        ContextItem.Source.DOCUMENT: "chunk__document",
+        ContextItem.Source.EVENT: "event__source",
+    }.get(source, "memory")
     item = get_object_or_404(
         answer.context_items.select_related(related), pk=item_id, source=source
     )
@@ -71,3 +75,28 @@ def cited_event_view(
         return redirect("connectors:event", event.pk)
     _shared_or_404(answer, event.owner_id)
     return event_page(request, event)
+
+
+@login_required
+@require_GET
+def cited_memory_view(
+    request: HttpRequest, conversation_id: int, message_id: int, item_id: int
+) -> HttpResponse:
+    """A team memory an answer used, read-only, for a current member of the conversation's
+    team, whichever team they work in now (the team memory pages are the active team's:
+    a button switches there). The user's own memory opens its own page."""
+    answer = selectors.message_get_for_user(
+        user=request.user, conversation_id=conversation_id, message_id=message_id
+    )
+    item = get_object_or_404(
+        answer.context_items.select_related("memory", "memory__proposed_by", "memory__approved_by"),
+        pk=item_id,
+        memory__isnull=False,
+    )
+    memory = item.memory
+    assert memory is not None
+    if memory.owner_id == request.user.pk:
+        return redirect("memory:detail", memory.pk)
+    _shared_or_404(answer, memory.owner_id)
+    team = Team.objects.get(account_id=memory.owner_id)
+    return render(request, "assistant/cited_memory.html", {"memory": memory, "team": team})

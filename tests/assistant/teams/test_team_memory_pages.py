@@ -298,18 +298,32 @@ def test_a_team_memorys_chip_and_inspector_row_say_team(people, wifi, bike):
     html = member.get(reverse("chat:conversation", args=[team_chat.pk])).content.decode()
     chips = re.findall(r'<a class="chip[^"]*" href="([^"]+)"[^>]*>(.*?)</a>', html)
     by_link = dict(chips)
-    team_chip = by_link[reverse("team-memory:detail", args=[wifi.pk])]
+    wifi_row = ContextItem.objects.get(answer=answer, memory=wifi)
+    chip_link = reverse("chat:memory", args=[team_chat.pk, answer.pk, wifi_row.pk])
+    team_chip = by_link[chip_link]
     assert "chip-team" in team_chip and ">team<" in team_chip
     injected_bike = ContextItem.objects.filter(answer=answer, memory=bike, injected=True).exists()
     if injected_bike:
         assert ">team<" not in by_link[reverse("memory:detail", args=[bike.pk])]
+        bike_row = ContextItem.objects.get(answer=answer, memory=bike)
+        own = member.get(reverse("chat:memory", args=[team_chat.pk, answer.pk, bike_row.pk]))
+        assert own.status_code == 302
+        assert own["Location"] == reverse("memory:detail", args=[bike.pk])
     assert member.get(reverse("team-memory:detail", args=[wifi.pk])).status_code == 200
+    # The chip opens whichever team the member works in now (here: personal space).
+    active_team_switch(user=people.member, team_id=None)
+    page = member.get(chip_link)
+    assert page.status_code == 200 and "gull-harbour-42" in page.text
+    assert reverse("team-memory:detail", args=[wifi.pk]) in page.text  # "open it there"
     inspector = member.get(reverse("chat:context", args=[team_chat.pk, answer.pk])).content.decode()
     row = next(line for line in inspector.split("<tr") if f"<code>m:{wifi.pk}</code>" in line)
     assert '<span class="chip-team">team</span>' in row
-    # A former member's team chip leads nowhere any more.
+    # Nobody else opens it; a former member's team chip leads nowhere any more.
+    assert signed_in(people.admin).get(chip_link).status_code == 404  # not their chat
+    assert Client().get(chip_link).status_code == 302  # signed out: to the sign-in page
     team_leave(actor=people.member, team=people.team)
     assert member.get(reverse("team-memory:detail", args=[wifi.pk])).status_code == 404
+    assert member.get(chip_link).status_code == 404
 
 
 def test_a_paused_team_memory_is_not_read_in_team_chats(people, wifi):
