@@ -153,6 +153,10 @@ def test_two_people_accepting_one_link_at_once_make_one_member(people):
     invitation, token = issue(people.team, people.owner)
     racers = [person("nia"), person("ned")]
     results: dict[str, str] = {}
+    # A fresh connection pool: threads of earlier tests that ended without handing their
+    # connection back must not leave these two waiting for one (the pool's timeout).
+    connections.close_all()
+    connection.close_pool()
 
     def accept(user):
         try:
@@ -160,6 +164,8 @@ def test_two_people_accepting_one_link_at_once_make_one_member(people):
             results[user.username] = "joined"
         except InvitationError as error:
             results[user.username] = str(error)
+        except Exception as error:  # shown by the assertion below, not lost in the thread
+            results[user.username] = f"{type(error).__name__}: {error}"
         finally:
             connections.close_all()
 
@@ -170,7 +176,9 @@ def test_two_people_accepting_one_link_at_once_make_one_member(people):
             thread.start()
         deadline = time.monotonic() + 60  # generous: a loaded CI host starts threads slowly
         while _waiting_on_locks() < 2:
-            assert time.monotonic() < deadline, "the accepts never reached the UPDATE"
+            finished = [thread for thread in threads if not thread.is_alive()]
+            assert not finished, f"an accept ended before the UPDATE: {results}"
+            assert time.monotonic() < deadline, f"the accepts never reached the UPDATE: {results}"
             time.sleep(0.05)
     for thread in threads:
         thread.join(20)
