@@ -31,6 +31,9 @@ class AccountSettings(models.Model):
     active_team = models.ForeignKey(
         "assistant.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Per-user limits set by the site admin (empty: the site's LIMIT_* settings).
+    limit_requests_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    limit_tokens_per_day = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"settings of {self.user}"

@@ -15,6 +15,10 @@ class ConversationQuerySet(models.QuerySet):
 
 
 class Conversation(models.Model):
+    class Channel(models.TextChoices):
+        WEB = "web", "Browser"
+        API = "api", "API"
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
@@ -29,6 +33,16 @@ class Conversation(models.Model):
     # stays private to its owner.
     team = models.ForeignKey(
         "assistant.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    # Where it was started: the browser, or a client of the OpenAI-compatible API (with
+    # the token it used, kept for the record after the token is revoked or deleted).
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
+    api_token = models.ForeignKey(
+        "assistant.ApiToken",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -208,12 +222,15 @@ class ContextItem(models.Model):
 # Background work's and the account's models live with their code; importing them here
 # registers them in this app.
 from assistant.account_models import AccountSettings, EventProposal  # noqa: E402
+from assistant.api.models import ApiToken  # noqa: E402
 from assistant.background.models import PendingImport, TaskRun  # noqa: E402
 from assistant.teams.audit_models import AuditEvent  # noqa: E402
 from assistant.teams.models import Invitation, Membership, Team  # noqa: E402
+from assistant.usage.models import UsageRecord  # noqa: E402
 
 __all__ = [
     "AccountSettings",
+    "ApiToken",
     "AuditEvent",
     "ContextItem",
     "Conversation",
@@ -224,4 +241,5 @@ __all__ = [
     "PendingImport",
     "TaskRun",
     "Team",
+    "UsageRecord",
 ]

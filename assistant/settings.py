@@ -393,3 +393,4 @@ from assistant.settings_auth import *  # noqa: E402, F403
 from assistant.settings_connectors import *  # noqa: E402, F403
 from assistant.settings_memory import *  # noqa: E402, F403
 from assistant.settings_teams import *  # noqa: E402, F403
+from assistant.settings_api import *  # noqa: E402, F403

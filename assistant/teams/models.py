@@ -59,6 +59,9 @@ class Team(models.Model):
         blank=True,
         help_text="Team chats untouched for this many days are deleted (empty: kept).",
     )
+    # Limits for everything done in this team (browser, API, MCP); empty: the site's.
+    limit_requests_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    limit_tokens_per_day = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
