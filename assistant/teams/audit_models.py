@@ -49,6 +49,9 @@ class AuditAction(models.TextChoices):
     CONNECTION_SYNCED = "connection.synced", "Source synced"
     CONNECTION_SYNC_FAILED = "connection.sync_failed", "Source sync failed"
     CHATS_EXPIRED = "chats.expired", "Team chats deleted by retention"
+    # API tokens (assistant/api/). A token reaching a team is recorded in the team's log.
+    TOKEN_CREATED = "token.created", "API token created"
+    TOKEN_REVOKED = "token.revoked", "API token revoked"
     # New values need no change of the table (choices are not a database constraint),
     # only a migration recording the choices.
 
