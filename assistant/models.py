@@ -48,6 +48,9 @@ class Conversation(models.Model):
         blank=True,
         related_name="conversations",
     )
+    # The system message an API client sent: added to our instructions (after them),
+    # never in place of the memory fence's rules.
+    instructions = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,6 +119,9 @@ class Message(models.Model):
     # context inspector ("what did the model see?").
     prompt_messages = models.JSONField(default=list, blank=True)
     prompt_parts = models.JSONField(default=list, blank=True)
+    # Sampling an API client asked for ({"max_tokens": 200, "temperature": 0.2}), within
+    # the profile's own limits; empty for browser turns.
+    request_options = models.JSONField(default=dict, blank=True)
     memory_note = models.CharField(
         max_length=200, blank=True, help_text="Why no memory was used (incognito, paused)."
     )

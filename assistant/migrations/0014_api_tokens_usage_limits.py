@@ -31,6 +31,16 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddField(
+            model_name="conversation",
+            name="instructions",
+            field=models.TextField(blank=True),
+        ),
+        migrations.AddField(
+            model_name="message",
+            name="request_options",
+            field=models.JSONField(blank=True, default=dict),
+        ),
+        migrations.AddField(
             model_name="team",
             name="limit_requests_per_minute",
             field=models.PositiveIntegerField(blank=True, null=True),

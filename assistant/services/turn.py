@@ -23,6 +23,7 @@ from assistant.db import db_async
 from assistant.models import Message
 from assistant.profiles import backend_for_profile
 from assistant.services.turn_context import turn_prompt_prepare
+from assistant.usage.recording import answer_usage_record, options_apply
 from inference import (
     BackendConfig,
     ContentDelta,
@@ -95,7 +96,7 @@ class AnswerRecorder:
             self.first_reasoning_at = None
         end = time.monotonic()
         reasoning_end = self.first_content_at or end
-        await _update(
+        await _close(
             self.message_id,
             **data,
             status=status,
@@ -128,6 +129,13 @@ def _update(message_id: int, **fields) -> None:
     Message.objects.filter(pk=message_id, status=_OPEN).update(**fields)
 
 
+@db_async
+def _close(message_id: int, **fields) -> None:
+    """Close the answer and record the model call's usage (when this stream closed it)."""
+    if Message.objects.filter(pk=message_id, status=_OPEN).update(**fields):
+        answer_usage_record(message_id=message_id)
+
+
 def _failure_text(exc: BaseException) -> str:
     return f"Something went wrong on our side while writing this answer ({type(exc).__name__})."
 
@@ -145,6 +153,7 @@ def _start(message_id: int) -> tuple[BackendConfig, list[dict[str, str]]] | None
     try:
         message = Message.objects.select_related("conversation__owner").get(pk=message_id)
         backend = backend_for_profile(message.profile or message.conversation.profile)
+        backend = options_apply(backend, message.request_options)
         prompt = turn_prompt_prepare(
             answer=message, model=backend.model, backend_url=backend.base_url
         )
