@@ -70,6 +70,13 @@ urlpatterns = [
     path("account/", account.account, name="account"),
     path("account/activity/", account.activity, name="account-activity"),
     path("account/activity.csv", account.activity_csv, name="account-activity-csv"),
+    # Personal API tokens, and the ones team admins may revoke (assistant/api/).
+    path("account/tokens/", include("assistant.api.token_urls")),
+    path("usage/", include("assistant.usage.urls")),
+    # The REST API (OpenAPI schema and docs page) and the OpenAI-compatible endpoint; the
+    # MCP server is mounted beside Django in assistant/asgi.py.
+    path("api/", include("assistant.api.rest.urls")),
+    path("v1/", include("assistant.api.openai_urls")),
     path("proposals/<int:pk>/confirm", event_proposals.confirm, name="proposal-confirm"),
     path("proposals/<int:pk>/edit", event_proposals.edit, name="proposal-edit"),
     path("proposals/<int:pk>/cancel", event_proposals.cancel, name="proposal-cancel"),

@@ -1,0 +1,6 @@
+"""URLs of this part (filled in by its views)."""
+
+from django.urls import URLPattern
+
+app_name = "rest"
+urlpatterns: list[URLPattern] = []
