@@ -12,6 +12,7 @@ a team memory as `item`).
 - memory_edit_propose: a new text for a team memory; a PROPOSED item that `supersedes`
   it, so accepting it archives the old one (superseded_archive_on_accept), with a
   revision on the old one saying so.
+- memory_text_propose: a new text the actor writes (through the API or MCP).
 
 Each writes one creation revision naming the actor, and sends memory_changed
 (PROPOSED or EDIT_PROPOSED, never the text) in the same transaction.
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 PROMOTED_REASON = "proposed for the team"
+PROPOSED_REASON = "written for the team and proposed"
 PASSAGE_REASON = "proposed for the team from a chat passage"
 EDIT_REASON = "edit of {tag} proposed"
 
@@ -207,4 +209,23 @@ def memory_edit_propose(*, actor: User, item: MemoryItem, text: str) -> MemoryIt
             reason=EDIT_REASON.format(tag=target.tag),
             action=events.EDIT_PROPOSED,
             detail={"supersedes": target.pk},
+        )
+
+
+def memory_text_propose(*, actor: User, team_owner: User, text: str, kind: str) -> MemoryItem:
+    """Propose a new memory, written by the actor (an API or MCP client writing on their
+    behalf), to the team: a PROPOSED item of the team's account for its admins to review.
+    The caller checked the membership. Raises MemoryFieldError for a bad text or kind."""
+    _check_team_owner(actor=actor, team_owner=team_owner)
+    text = clean_text(text)
+    vector = embed_texts([text])[0]  # before the transaction: no locks held meanwhile
+    with transaction.atomic():
+        return _save(
+            owner=team_owner,
+            actor=actor,
+            spec={"text": text, "kind": kind},
+            vector=vector,
+            reason=PROPOSED_REASON,
+            action=events.PROPOSED,
+            detail={"via": "text"},
         )
