@@ -16,6 +16,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from assistant.api.models import ApiToken
+from assistant.teams.audit import audit_record
+from assistant.teams.audit_models import AuditAction
 from assistant.teams.models import Membership, Role, Team, role_at_least
 
 TOKEN_START = "rk_"
@@ -81,9 +83,11 @@ def token_create(
     scopes: list[str],
     team: Team | None = None,
     expires_at: datetime | None = None,
+    ip: str | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token and its secret (shown once; only its hash is kept). `team`: the
-    `team:<id>` scope, for a team the user is a member of (ValueError otherwise)."""
+    `team:<id>` scope, for a team the user is a member of (ValueError otherwise). The
+    audit log records it (name, prefix, scopes; never the secret) in the same transaction."""
     name = (name or "").strip()[:100]
     if not name:
         raise ValueError("Give the token a name.")
@@ -102,7 +106,18 @@ def token_create(
         scopes=scopes_clean(scopes),
         expires_at=expires_at,
     )
+    audit_record(
+        action=AuditAction.TOKEN_CREATED, actor=user, team=team, owner=user, target=token,
+        detail=_audit_detail(token), ip=ip,
+    )  # fmt: skip
     return token, raw
+
+
+def _audit_detail(token: ApiToken) -> dict:
+    detail = {"name": token.name, "prefix": token.prefix, "scopes": list(token.scopes)}
+    if token.expires_at is not None:
+        detail["expires_at"] = token.expires_at.isoformat(timespec="seconds")
+    return detail
 
 
 def _parse(raw: str) -> str:
@@ -138,12 +153,20 @@ def token_authenticate(*, raw: str) -> ApiPrincipal:
     return ApiPrincipal(token=token, user=token.user, team=team)
 
 
-def token_revoke(*, token: ApiToken, by) -> None:
-    """Revoke now (idempotent). Callers check that `by` may: the token's user, or an
-    admin of the team it reaches (tokens_revocable_by)."""
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_by=by
-    )
+def token_revoke(*, token: ApiToken, by, ip: str | None = None) -> bool:
+    """Revoke now (idempotent: False when it already was). Callers check that `by` may:
+    the token's user, or an admin of the team it reaches (tokens_revocable_by). The audit
+    log records it in the same transaction, on the team's log too when it reaches a team."""
+    with transaction.atomic():
+        revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=by
+        )
+        if revoked:
+            audit_record(
+                action=AuditAction.TOKEN_REVOKED, actor=by, team=token.team, owner=token.user,
+                target=token, detail=_audit_detail(token), ip=ip,
+            )  # fmt: skip
+    return bool(revoked)
 
 
 def tokens_revocable_by(*, user) -> models.QuerySet[ApiToken]:
@@ -153,3 +176,19 @@ def tokens_revocable_by(*, user) -> models.QuerySet[ApiToken]:
         m.team_id for m in Membership.objects.filter(user=user) if role_at_least(m.role, Role.ADMIN)
     ]
     return ApiToken.objects.filter(models.Q(user=user) | models.Q(team_id__in=admin_teams))
+
+
+def tokens_of_user(*, user) -> models.QuerySet[ApiToken]:
+    """The user's own tokens, newest first (their teams with them)."""
+    return ApiToken.objects.owned_by(user).select_related("team")
+
+
+def tokens_of_team(*, team: Team) -> models.QuerySet[ApiToken]:
+    """The tokens made with this team's scope, newest first, with their users and whether
+    each user is still a member (a former member's token no longer reaches the team)."""
+    member = Membership.objects.filter(team=team, user=models.OuterRef("user"))
+    return (
+        ApiToken.objects.filter(team=team)
+        .select_related("user", "team")
+        .annotate(user_is_member=models.Exists(member))
+    )

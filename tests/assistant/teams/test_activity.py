@@ -19,18 +19,30 @@ from tests.assistant.teams.personas import person
 
 pytestmark = pytest.mark.django_db
 
-# Every /account/ URL (the personal pages): name -> method. Generated check below.
-ACCOUNT_PAGES = {"account": "get", "account-activity": "get", "account-activity-csv": "get"}
+# Every /account/ URL (the personal pages): name -> method. Generated check below. The API
+# token pages' rows for each persona are in tests/assistant/api/test_tokens_permissions.py.
+ACCOUNT_PAGES = {
+    "account": "get",
+    "account-activity": "get",
+    "account-activity-csv": "get",
+    "tokens:list": "get",
+    "tokens:create": "post",
+    "tokens:revoke": "post",
+    "tokens:team": "get",
+    "tokens:team-revoke": "post",
+}
+ACCOUNT_ARGS = {"tokens:revoke": [1], "tokens:team": [1], "tokens:team-revoke": [1, 1]}
 
 
-def _account_names(patterns, route: str = "") -> set[str]:
+def _account_names(patterns, route: str = "", space: str = "") -> set[str]:
     names: set[str] = set()
     for entry in patterns:
         full = route + str(entry.pattern)
         if isinstance(entry, URLResolver):
-            names |= _account_names(entry.url_patterns, full)
+            inner = f"{space}{entry.namespace}:" if entry.namespace else space
+            names |= _account_names(entry.url_patterns, full, inner)
         elif isinstance(entry, URLPattern) and entry.name and full.startswith("account/"):
-            names.add(entry.name)
+            names.add(space + entry.name)
     return names
 
 
@@ -57,7 +69,8 @@ def two(db):
 
 @pytest.mark.parametrize("name", sorted(ACCOUNT_PAGES))
 def test_an_anonymous_visitor_is_sent_to_sign_in(client, two, name):
-    response = client.get(reverse(name))
+    url = reverse(name, args=ACCOUNT_ARGS.get(name, []))
+    response = getattr(client, ACCOUNT_PAGES[name])(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse(django_settings.LOGIN_URL) + "?next=")
 
