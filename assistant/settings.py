@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "template_partials",
+    # The REST API's docs page serves Swagger UI from ninja's static files (no CDN).
+    "ninja",
     "memory",
     "connectors",
     "assistant",
