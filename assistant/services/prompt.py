@@ -135,6 +135,13 @@ def chat_prompt_build(
     today = timezone.localdate().strftime("%A %d %B %Y")
     system = SYSTEM_PROMPT.format(today=today)
     parts = [{"part": "Instructions", "tokens": estimate_tokens(system)}]
+    client_instructions = answer.conversation.instructions.strip()
+    if client_instructions:
+        # An API client's own system message: after ours, before the memory and its
+        # fence rules (assistant/api/openai_turn.py keeps it on the conversation).
+        system = f"{system}\n\n{client_instructions}"
+        part = {"part": "Client instructions", "tokens": estimate_tokens(client_instructions)}
+        parts.append(part)
     if memory_block:
         system = f"{system}\n\n{memory_block}"
         part = {"part": "Memory", "tokens": estimate_tokens(memory_block)}

@@ -1,0 +1,127 @@
+"""An OpenAI-compatible request becomes a chat turn through the chat's own services.
+
+Clients resend the whole history with every request. A request whose earlier messages
+equal the stored history of a recent API conversation of the same user, token, team,
+memory mode and instructions continues that conversation; otherwise a new one is made,
+its earlier messages stored as history rows. Either way the last user message goes in
+through `message_send`, and the answer is produced by `answer_stream` like a browser
+turn (the same prompt build, memory fence, budget and context records).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from assistant.api.openai_chat import ChatRequest
+from assistant.api.tokens import ApiPrincipal
+from assistant.models import Conversation, Message
+from assistant.services.conversations import (
+    conversation_create,
+    conversation_update,
+    message_send,
+)
+
+# How long after its last turn an API conversation can still be continued.
+THREAD_WINDOW = timedelta(days=1)
+THREAD_CANDIDATES = 5
+TITLE_CHARS = 60
+
+
+def _comparable(turns) -> list[tuple[str, str]]:
+    return [(role, text.strip()) for role, text in turns]
+
+
+def _stored(conversation: Conversation) -> list[tuple[str, str]]:
+    """The history a client would resend: its messages, without answers that produced
+    no text (as the prompt leaves them out)."""
+    rows = (
+        conversation.messages.exclude(role=Message.Role.ASSISTANT, content="")
+        .order_by("created_at", "id")
+        .values_list("role", "content")
+    )
+    return _comparable(rows)
+
+
+def api_conversation_match(*, principal: ApiPrincipal, request: ChatRequest) -> Conversation | None:
+    """The recent API conversation this request continues, if any (a first message
+    never continues anything: two chats may well start with the same words)."""
+    if not request.history:
+        return None
+    wanted = _comparable(request.history)
+    candidates = (
+        Conversation.objects.filter(
+            owner=principal.user,
+            channel=Conversation.Channel.API,
+            api_token=principal.token,
+            team=principal.team,
+            incognito=request.incognito,
+            instructions=request.instructions,
+            updated_at__gte=timezone.now() - THREAD_WINDOW,
+        )
+        .annotate(
+            turns=Count(
+                "messages",
+                filter=~Q(messages__role=Message.Role.ASSISTANT, messages__content=""),
+            )
+        )
+        .filter(turns=len(wanted))
+        .order_by("-updated_at")[:THREAD_CANDIDATES]
+    )
+    for conversation in candidates:
+        if _stored(conversation) == wanted:
+            return conversation
+    return None
+
+
+def _title(request: ChatRequest) -> str:
+    first = next((text for role, text in request.history if role == "user"), request.text)
+    line = (first.strip().splitlines() or [""])[0]
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
+
+
+def _conversation_start(*, principal: ApiPrincipal, request: ChatRequest) -> Conversation:
+    conversation = conversation_create(
+        owner=principal.user,
+        profile=request.profile,
+        incognito=request.incognito,
+        team=principal.team,
+    )
+    conversation.channel = Conversation.Channel.API
+    conversation.api_token = principal.token
+    conversation.instructions = request.instructions
+    conversation.title = _title(request)
+    conversation.save(update_fields=["channel", "api_token", "instructions", "title"])
+    Message.objects.bulk_create(
+        Message(
+            conversation=conversation,
+            role=role,
+            content=text,
+            status=Message.Status.COMPLETE,
+            profile=request.profile if role == Message.Role.ASSISTANT else "",
+        )
+        for role, text in request.history
+    )
+    return conversation
+
+
+@transaction.atomic
+def api_turn_start(
+    *, principal: ApiPrincipal, request: ChatRequest
+) -> tuple[Conversation, Message]:
+    """The conversation (continued or new) and the pending answer to stream. Raises the
+    ValidationError of `message_send` (busy, too many answers at once, too long), and
+    then nothing is saved."""
+    conversation = api_conversation_match(principal=principal, request=request)
+    if conversation is None:
+        conversation = _conversation_start(principal=principal, request=request)
+    elif conversation.profile != request.profile:
+        conversation_update(conversation=conversation, profile=request.profile)
+    _, answer = message_send(conversation=conversation, text=request.text)
+    if request.options:
+        answer.request_options = request.options
+        answer.save(update_fields=["request_options"])
+    return conversation, answer
