@@ -34,8 +34,7 @@ def expiry_choices() -> list[tuple[str, str]]:
 
 def _end_of(day: date) -> datetime:
     """The token works through `day` (the server's time zone) and stops at its end."""
-    start = datetime.combine(day + timedelta(days=1), time.min)
-    return timezone.make_aware(start, timezone.get_current_timezone())
+    return timezone.make_aware(datetime.combine(day, time.max), timezone.get_current_timezone())
 
 
 class TokenCreateForm(forms.Form):

@@ -35,10 +35,6 @@ class TokenRow:
     token: ApiToken
     status: str  # active, expired, revoked
 
-    @property
-    def scope_labels(self) -> list[str]:
-        return [*self.token.scopes, *([f"team:{self.token.team_id}"] if self.token.team_id else [])]
-
 
 def _rows(tokens) -> list[TokenRow]:
     return [TokenRow(token=t, status=_status(t)) for t in tokens]

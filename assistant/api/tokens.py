@@ -180,7 +180,7 @@ def tokens_revocable_by(*, user) -> models.QuerySet[ApiToken]:
 
 def tokens_of_user(*, user) -> models.QuerySet[ApiToken]:
     """The user's own tokens, newest first (their teams with them)."""
-    return ApiToken.objects.owned_by(user).select_related("team")
+    return ApiToken.objects.owned_by(user).select_related("team", "revoked_by")
 
 
 def tokens_of_team(*, team: Team) -> models.QuerySet[ApiToken]:
@@ -189,6 +189,6 @@ def tokens_of_team(*, team: Team) -> models.QuerySet[ApiToken]:
     member = Membership.objects.filter(team=team, user=models.OuterRef("user"))
     return (
         ApiToken.objects.filter(team=team)
-        .select_related("user", "team")
+        .select_related("user", "team", "revoked_by")
         .annotate(user_is_member=models.Exists(member))
     )

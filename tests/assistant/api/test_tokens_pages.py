@@ -99,8 +99,10 @@ def test_expiry_choices(client):
     assert _create(client, expiry="date", expiry_date=day.isoformat()).status_code == 200
     never, on_date = ApiToken.objects.order_by("created_at", "id")
     assert never.expires_at is None
-    assert timezone.localtime(on_date.expires_at).date() == day + timedelta(days=1)
-    assert timezone.localtime(on_date.expires_at).time().hour == 0
+    ends = timezone.localtime(on_date.expires_at)
+    assert ends.date() == day and (ends + timedelta(seconds=1)).date() == day + timedelta(days=1)
+    listing = client.get(reverse("tokens:list")).content.decode()
+    assert ends.strftime("%-d %b %Y") in listing
 
 
 def test_the_sites_longest_lifetime_is_kept(client, settings):
@@ -145,6 +147,7 @@ def test_revoking_ones_own_token(client):
         token_authenticate(raw=raw)
     page = client.get(reverse("tokens:list")).content.decode()
     assert "is revoked" in page and 'class="token-row token-revoked"' in page
+    assert " by ana</span>" in page
     # Again: nothing changes, nothing more is recorded.
     assert client.post(reverse("tokens:revoke", args=[token.pk])).status_code == 302
     assert AuditEvent.objects.filter(action=AuditAction.TOKEN_REVOKED).count() == 1
