@@ -8,8 +8,12 @@ then opens answer streams and measures, per request, on this host's monotonic cl
 - first-token relay: backend sends its first token  ->  the client reads the first
   content frame
 
+Two paths: the browser's (the turn saved beforehand, then GET its stream) and the
+OpenAI-compatible API's (one POST /v1/chat/completions with stream: true, so its
+pre-backend time also covers the token check, the request checks and saving the turn).
 Both include loopback network and client parsing, so they bound the server's overhead
 from above. Run: python manage.py bench_chat [--requests 200] [--concurrency 1,100]
+[--paths browser,api]
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from django.test import override_settings
 from rich.console import Console
 from rich.table import Table
 
+from assistant.api.tokens import token_create
 from assistant.models import Conversation
 from assistant.services.conversations import message_send
 from inference.local_server import free_port
@@ -40,6 +45,9 @@ from memory.bench.stats import percentile
 from memory.management.schema import require_schema
 
 BENCH_USER = "bench-chat"
+PATHS = ("browser", "api")
+# Open answers the bench user may have at once (every browser turn is queued up front).
+MAX_OPEN_ANSWERS = 5000
 
 
 def paced_reply(tokens: int, gap_s: float):
@@ -64,13 +72,16 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", default="1,100")
         parser.add_argument("--json", dest="json_out", default=None)
         parser.add_argument(
+            "--paths", default=",".join(PATHS), help="browser (GET stream) and/or api (/v1/)"
+        )
+        parser.add_argument(
             "--stream-seconds",
             type=float,
             default=3.0,
             help="how long each concurrent stream lasts (10 tokens/s, like a busy GPU)",
         )
 
-    def handle(self, *args, requests, concurrency, json_out, stream_seconds, **options):
+    def handle(self, *args, requests, concurrency, json_out, stream_seconds, paths, **options):
         require_schema()
         try:  # test support, in the source checkout only (not shipped in the wheel)
             from scripted_backend import ScriptedBackend
@@ -80,26 +91,38 @@ class Command(BaseCommand):
             ) from error
         console = Console()
         levels = [int(c) for c in concurrency.split(",")]
+        chosen = [p.strip() for p in paths.split(",") if p.strip()]
+        if not chosen or set(chosen) - set(PATHS):
+            raise CommandError(f"--paths takes {' and/or '.join(PATHS)}.")
         user = self._bench_user()
+        raw_token = token_create(user=user, name="bench", scopes=["chat"])[1]
         results = {}
         try:
             with ScriptedBackend() as backend:
                 server, base_url = self._start_server(backend.base_url)
                 try:
-                    for level in levels:
+                    for level, path in [(level, path) for level in levels for path in chosen]:
                         total = max(requests, level * 3)
-                        urls = self._prepare_turns(user, total, tag=f"c{level}")
-                        cookie = self._session_cookie(user)
                         backend.reset()
                         # One at a time: a short, instant answer. Concurrent: long streams
                         # started evenly, so `level` streams are in flight at steady state.
                         tokens = 12 if level == 1 else round(stream_seconds * 10)
                         backend.responder = paced_reply(tokens, 0.0 if level == 1 else 0.1)
                         spacing = 0.0 if level == 1 else stream_seconds / level
-                        timings = asyncio.run(self._drive(base_url, urls, cookie, level, spacing))
-                        results[f"concurrency_{level}"] = self._summarise(
-                            timings, backend.requests, level
-                        )
+                        if path == "browser":
+                            urls = self._prepare_turns(user, total, tag=f"c{level}")
+                            cookie = self._session_cookie(user)
+                            drive = self._drive(base_url, urls, cookie, level, spacing)
+                            key = f"concurrency_{level}"
+                        else:
+                            texts = [f"bench api c{level} {i}" for i in range(total)]
+                            drive = self._drive_api(base_url, texts, raw_token, level, spacing)
+                            key = f"api_concurrency_{level}"
+                        timings = asyncio.run(drive)
+                        results[key] = {
+                            "path": path,
+                            **self._summarise(timings, backend.requests, level),
+                        }
                 finally:
                     server.terminate()
                     server.wait(10)
@@ -138,7 +161,13 @@ class Command(BaseCommand):
 
     def _start_server(self, backend_url: str):
         port = free_port()
-        env = {**os.environ, "FAST_BASE_URL": backend_url, "THINKING_BASE_URL": backend_url}
+        env = {
+            **os.environ,
+            "FAST_BASE_URL": backend_url,
+            "THINKING_BASE_URL": backend_url,
+            # API turns start in the server: the one bench user streams `level` at once.
+            "CHAT_MAX_CONCURRENT_STREAMS": str(MAX_OPEN_ANSWERS),
+        }
         env.setdefault("DEBUG", "true" if settings.DEBUG else "false")
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "assistant.asgi:application", "--host",
@@ -178,6 +207,36 @@ class Command(BaseCommand):
             await asyncio.gather(*(one(i, text, url) for i, (text, url) in enumerate(turns)))
         return timings
 
+    async def _drive_api(self, base_url, texts, raw_token, level, spacing) -> dict[str, dict]:
+        """The same measure through POST /v1/chat/completions (stream: true): the first
+        chunk with non-empty delta.content is the first token."""
+        limits = httpx.Limits(max_connections=level + 10, max_keepalive_connections=level + 10)
+        timings: dict[str, dict] = {}
+        gate = asyncio.Semaphore(level)
+        headers = {"Authorization": f"Bearer {raw_token}"}
+        async with httpx.AsyncClient(
+            base_url=base_url, headers=headers, limits=limits, timeout=60
+        ) as client:
+
+            async def one(index: int, text: str) -> None:
+                await asyncio.sleep(index * spacing)
+                body = {
+                    "model": "fast",
+                    "messages": [{"role": "user", "content": text}],
+                    "stream": True,
+                }
+                async with gate:
+                    sent = time.monotonic_ns()
+                    first = None
+                    async with client.stream("POST", "/v1/chat/completions", json=body) as reply:
+                        async for line in reply.aiter_lines():
+                            if first is None and _has_content(line):
+                                first = time.monotonic_ns()
+                    timings[text] = {"sent_ns": sent, "first_frame_ns": first}
+
+            await asyncio.gather(*(one(i, text) for i, text in enumerate(texts)))
+        return timings
+
     def _summarise(self, timings, backend_requests, level) -> dict:
         pre, relay = [], []
         for request in backend_requests:
@@ -197,7 +256,7 @@ class Command(BaseCommand):
 
     def _print(self, console, results) -> None:
         table = Table(title="Chat server overhead (ms)")
-        for column in ["concurrency", "requests", "measure", "p50", "p95", "max"]:
+        for column in ["path", "concurrency", "requests", "measure", "p50", "p95", "max"]:
             table.add_column(column, justify="right")
         for result in results.values():
             for measure in [
@@ -206,9 +265,18 @@ class Command(BaseCommand):
                 "added_before_first_token_ms",
             ]:
                 s = result[measure]
-                table.add_row(str(result["concurrency"]), str(result["requests"]), measure,
-                              f"{s['p50']:.1f}", f"{s['p95']:.1f}", f"{s['max']:.1f}")  # fmt: skip
+                table.add_row(result["path"], str(result["concurrency"]), str(result["requests"]),
+                              measure, f"{s['p50']:.1f}", f"{s['p95']:.1f}",
+                              f"{s['max']:.1f}")  # fmt: skip
         console.print(table)
+
+
+def _has_content(line: str) -> bool:
+    """An SSE line of /v1/ carrying answer text (not the role chunk, not a ping)."""
+    if not line.startswith("data: {"):
+        return False
+    choices = json.loads(line[6:]).get("choices") or [{}]
+    return bool(choices[0].get("delta", {}).get("content"))
 
 
 def _stats(values: list[float]) -> dict:
