@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .client import CompletionResult, complete_chat
 from .config import BackendConfig
 from .errors import InferenceError
+from .events import Usage
 from .structured import StructuredOutputError, json_schema_format, parse_json_reply
 
 CORRECTION = (
@@ -46,10 +47,20 @@ class JsonAnswer:
     failures: int = 0  # unusable replies seen (0, 1 or 2)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # One entry per model call, with the tokens the server reported (0 and 0 when it
+    # reported none: prompt_tokens above are estimated then, these never are).
+    calls: list[Usage] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.value is not None
+
+
+def reported_usage(result: CompletionResult) -> Usage:
+    """The tokens the server reported for one call; 0 and 0 when it reported none."""
+    if result.usage_estimated:
+        return Usage(prompt_tokens=0, completion_tokens=0)
+    return Usage(prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens)
 
 
 def _rejects_response_format(error: InferenceError) -> bool:
@@ -100,6 +111,7 @@ def ask_json(
         result = _complete(config, conversation, formats)
         answer.prompt_tokens += result.prompt_tokens
         answer.completion_tokens += result.completion_tokens
+        answer.calls.append(reported_usage(result))
         text = result.content or result.reasoning
         try:
             answer.value = validate(_parse_any(text))

@@ -27,6 +27,8 @@ from assistant.background.runs import RunOutcome, task_run_ensure
 from assistant.models import ContextItem, Conversation, Message
 from assistant.profiles import backend_for_profile
 from assistant.teams.models import Team
+from assistant.usage.models import UsageRecord
+from assistant.usage.services import usage_record_calls
 from inference import InferenceError
 from inference.tokens import MESSAGE_OVERHEAD_TOKENS, estimate_tokens
 from memory.consolidation.extract import memories_extract
@@ -204,6 +206,15 @@ def background_backend():
     return backend_for_profile(settings.BACKGROUND_MODEL_PROFILE)
 
 
+def _usage_record(conversation: Conversation, kind: str, config, calls) -> None:
+    """Record a step's model calls as soon as it returns (the tokens were spent even if
+    a later step fails or another run wins the range), in the conversation's team."""
+    usage_record_calls(
+        user=conversation.owner, team=conversation.team, kind=kind, calls=calls,
+        model=config.model, profile=settings.BACKGROUND_MODEL_PROFILE,
+    )  # fmt: skip
+
+
 def conversation_pipeline_run(
     *, conversation_id: int, claim_token: str, task_id: str = "", kind: str = TaskRun.Kind.SUMMARISE
 ) -> RunOutcome:
@@ -280,15 +291,18 @@ def _run_claimed(conversation: Conversation, token: str) -> RunOutcome:
         previous=summary_previous_text(conversation_id=conversation.pk),
         max_tokens=settings.SUMMARY_MAX_OUTPUT_TOKENS,
     )
+    _usage_record(conversation, UsageRecord.Kind.SUMMARY, config, draft.calls)
     extraction = memories_extract(
         config=config,
         transcript=transcript,
         summary=draft.text,
         max_tokens=settings.EXTRACTION_MAX_OUTPUT_TOKENS,
     )
+    _usage_record(conversation, UsageRecord.Kind.EXTRACTION, config, extraction.calls)
     reconciliation = candidates_reconcile(
         owner=owner, candidates=extraction.candidates, config=config
     )
+    _usage_record(conversation, UsageRecord.Kind.EXTRACTION, config, reconciliation.calls)
     try:
         with transaction.atomic():
             if not memory_is_active(owner=owner):  # paused while the model was busy

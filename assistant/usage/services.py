@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from assistant.usage.limits import tokens_add
 from assistant.usage.models import UsageRecord
+from inference import Usage
 
 
 def usage_record(
@@ -33,3 +36,23 @@ def usage_record(
     )
     tokens_add(user=user, team=team, tokens=record.prompt_tokens + record.completion_tokens)
     return record
+
+
+def usage_record_calls(
+    *, user, kind: str, calls: Iterable[Usage], model: str = "", profile: str = "", team=None
+) -> list[UsageRecord]:
+    """One record per model call of a piece of background work (a summary, an
+    extraction with its retry, each reconciliation judgement), with the tokens the
+    server reported for it."""
+    return [
+        usage_record(
+            user=user,
+            team=team,
+            kind=kind,
+            model=model,
+            profile=profile,
+            prompt_tokens=call.prompt_tokens,
+            completion_tokens=call.completion_tokens,
+        )
+        for call in calls
+    ]

@@ -1,6 +1,11 @@
-"""URLs of this part (filled in by its views)."""
+"""The usage pages (/usage/)."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from assistant.usage import views
 
 app_name = "usage"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("team/<int:team_id>/", views.team, name="team"),
+]

@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inference import BackendConfig
+from inference import BackendConfig, Usage
 from inference.structured import StructuredOutputError, json_schema_of
 from inference.structured_ask import ask_json
 from memory.consolidation.transcript import Transcript
@@ -95,6 +95,7 @@ class Extraction:
     error: str = ""  # set when the model gave up (no usable JSON after the retry)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    calls: list[Usage] = field(default_factory=list)  # each call's reported tokens
 
 
 def extraction_messages(*, transcript: Transcript, summary: str) -> list[dict[str, str]]:
@@ -229,4 +230,5 @@ def memories_extract(
         error=error,
         prompt_tokens=answer.prompt_tokens,
         completion_tokens=answer.completion_tokens,
+        calls=list(answer.calls),
     )

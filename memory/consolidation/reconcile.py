@@ -20,7 +20,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 
-from inference import BackendConfig
+from inference import BackendConfig, Usage
 from inference.structured import StructuredOutputError
 from inference.structured_ask import ask_json
 from memory.consolidation.extract import EXTRACTED_KINDS, Candidate, normalised
@@ -64,6 +64,7 @@ class Reconciliation:
     problems: list[str] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    calls: list[Usage] = field(default_factory=list)  # each judge call's reported tokens
 
     def count(self, action: str) -> int:
         return sum(1 for decision in self.decisions if decision.action == action)
@@ -116,6 +117,7 @@ def _decide_by_model(
     answer = _judge(config, existing.text, candidate.text)
     result.prompt_tokens += answer.prompt_tokens
     result.completion_tokens += answer.completion_tokens
+    result.calls.extend(answer.calls)
     result.parse_failures += answer.failures
     relation = answer.value
     if relation is None:

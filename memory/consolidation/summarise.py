@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from inference import BackendConfig, complete_chat
+from inference import BackendConfig, Usage, complete_chat
+from inference.structured_ask import reported_usage
 from memory.consolidation.transcript import Transcript
 from memory.models import SessionSummary, Status
 
@@ -34,6 +35,9 @@ class SummaryDraft:
     completion_tokens: int = 0
     model: str = ""
     problem: str = ""  # set when the model's reply was unusable and an excerpt stands in
+    # The model call's tokens as the server reported them (0 and 0 when it reported none;
+    # the counts above are estimated then), for the usage records the assistant writes.
+    calls: tuple[Usage, ...] = ()
 
 
 def summary_messages(*, transcript: Transcript, previous: str) -> list[dict[str, str]]:
@@ -79,6 +83,7 @@ def summary_write(
         completion_tokens=result.completion_tokens,
         model=config.model,
         problem=problem,
+        calls=(reported_usage(result),),
     )
 
 
