@@ -179,8 +179,14 @@ def tokens_revocable_by(*, user) -> models.QuerySet[ApiToken]:
 
 
 def tokens_of_user(*, user) -> models.QuerySet[ApiToken]:
-    """The user's own tokens, newest first (their teams with them)."""
-    return ApiToken.objects.owned_by(user).select_related("team", "revoked_by")
+    """The user's own tokens, newest first (their teams with them, and whether the user is
+    still a member of a token's team: a former member's token keeps only its personal reach)."""
+    member = Membership.objects.filter(team=models.OuterRef("team"), user=user)
+    return (
+        ApiToken.objects.filter(user=user)
+        .select_related("team", "revoked_by")
+        .annotate(user_is_member=models.Exists(member))
+    )
 
 
 def tokens_of_team(*, team: Team) -> models.QuerySet[ApiToken]:

@@ -140,6 +140,9 @@ def test_a_former_members_token_is_marked_and_still_revocable(people, target):
     owner.force_login(people.owner)
     page = owner.get(reverse("tokens:team", args=[people.team.pk])).content.decode()
     assert "(left the team)" in page
+    member = Client()
+    member.force_login(people.member)
+    assert "(you left it: personal only)" in member.get(reverse("tokens:list")).content.decode()
     response = owner.post(reverse("tokens:team-revoke", args=[people.team.pk, target.pk]))
     assert response.status_code == 302
     target.refresh_from_db()
