@@ -1,4 +1,7 @@
-"""ASGI entry point (uvicorn assistant.asgi:application): needed for streaming answers."""
+"""ASGI entry point (uvicorn assistant.asgi:application): needed for streaming answers.
+
+/mcp (the MCP server, assistant/api/mcp_server.py) and the ASGI lifespan go to the MCP
+endpoint; every other request goes to Django."""
 
 import logging
 import os
@@ -8,20 +11,28 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assistant.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
 
 from django.conf import settings  # noqa: E402  (after Django is set up)
 from django.urls import reverse  # noqa: E402
 
+from assistant.api.mcp_server import is_mcp_path, mcp_app  # noqa: E402
 from assistant.body_limit import RequestBodyLimit  # noqa: E402
 
-application = RequestBodyLimit(
-    application,
+django_application = RequestBodyLimit(
+    django_application,
     limits=lambda: {
         reverse("memory:import"): settings.MEMORY_IMPORT_MAX_BYTES,
         reverse("connectors:uploads-add"): settings.UPLOADS_MAX_REQUEST_BYTES,
     },
 )
+
+
+async def application(scope, receive, send):
+    # Django takes no lifespan; the MCP endpoint's starts its session manager.
+    if scope["type"] == "lifespan" or (scope["type"] == "http" and is_mcp_path(scope)):
+        return await mcp_app(scope, receive, send)
+    return await django_application(scope, receive, send)
 
 
 def _warm_up_embedder() -> None:
