@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -49,6 +50,20 @@ and `offset` and answer `total` and `next`.
 """
 
 
+def _body_size_check(request: HttpRequest) -> None:
+    """413 for a declared body over API_MAX_BODY_BYTES, before anything reads it (an
+    import has its own, larger limit: memory_transfer.py)."""
+    if request.path.rstrip("/").endswith("/memories/import"):
+        return
+    declared = request.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > settings.API_MAX_BODY_BYTES:
+        raise ApiProblem(
+            413,
+            "too_large",
+            f"The body is over the limit of {settings.API_MAX_BODY_BYTES:,} bytes.",
+        )
+
+
 class TokenAuth(HttpBearer):
     """The bearer token (or X-Api-Key) -> ApiPrincipal; TokenError (401/403) and
     LimitExceeded (429) go to the exception handlers below."""
@@ -62,6 +77,7 @@ class TokenAuth(HttpBearer):
     def __call__(self, request: HttpRequest) -> ApiPrincipal:
         principal = principal_for(request)
         request_admit(user=principal.user, team=principal.team)
+        _body_size_check(request)
         return principal
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiPrincipal:
@@ -96,6 +112,11 @@ def _problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api_error(404, "not_found", "Not found (or not yours).")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api_error(413, "too_large", "The body is too large.")
 
 
 @api.exception_handler(PermissionDenied)

@@ -49,14 +49,24 @@ def _connection(owner, connection_id: int) -> Connection:
     return get_object_or_404(connections_for_user(user=owner), pk=connection_id)
 
 
-@router.get("", response={200: list[ConnectionOut], **ERRORS}, url_name="connections")
+@router.get(
+    "",
+    response={200: list[ConnectionOut], **ERRORS},
+    url_name="connections",
+    summary="List connections",
+)
 def connections_list(request: HttpRequest, space: SpaceName = "personal"):
     """The space's connections (calendars and file drives), oldest first."""
     where = read_space(request, space)
     return [_out(connection) for connection in connections_for_user(user=where.owner)]
 
 
-@router.get("/{int:connection_id}", response={200: ConnectionOut, **ERRORS}, url_name="connection")
+@router.get(
+    "/{int:connection_id}",
+    response={200: ConnectionOut, **ERRORS},
+    url_name="connection",
+    summary="A connection's status",
+)
 def connection_get(request: HttpRequest, connection_id: int, space: SpaceName = "personal"):
     """One connection: its last sync, its error, what it holds, and a sync under way."""
     where = read_space(request, space)
@@ -67,6 +77,7 @@ def connection_get(request: HttpRequest, connection_id: int, space: SpaceName = 
     "/{int:connection_id}/sync",
     response={202: SyncStarted, **ERRORS},
     url_name="connection-sync",
+    summary="Sync a connection now",
 )
 def connection_sync(request: HttpRequest, connection_id: int, space: SpaceName = "personal"):
     """Sync now, in the background (202). 409 when a sync is already waiting or running,

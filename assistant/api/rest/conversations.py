@@ -51,7 +51,12 @@ def _message(message: Message) -> dict:
     }
 
 
-@router.get("", response={200: ConversationPage, **ERRORS}, url_name="conversations")
+@router.get(
+    "",
+    response={200: ConversationPage, **ERRORS},
+    url_name="conversations",
+    summary="List conversations",
+)
 def conversations_list(
     request: HttpRequest,
     channel: Literal["web", "api"] | None = Query(
@@ -70,7 +75,10 @@ def conversations_list(
 
 
 @router.get(
-    "/{int:conversation_id}", response={200: ConversationDetail, **ERRORS}, url_name="conversation"
+    "/{int:conversation_id}",
+    response={200: ConversationDetail, **ERRORS},
+    url_name="conversation",
+    summary="Get a conversation with its messages",
 )
 def conversation_get(request: HttpRequest, conversation_id: int):
     """One conversation with its messages, oldest first."""
@@ -83,7 +91,10 @@ def conversation_get(request: HttpRequest, conversation_id: int):
 
 
 @router.delete(
-    "/{int:conversation_id}", response={204: None, **ERRORS}, url_name="conversation-delete"
+    "/{int:conversation_id}",
+    response={204: None, **ERRORS},
+    url_name="conversation-delete",
+    summary="Delete a conversation",
 )
 def conversation_remove(request: HttpRequest, conversation_id: int):
     """Delete a conversation (its summaries are forgotten for good; memories taken from it

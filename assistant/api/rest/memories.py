@@ -76,7 +76,7 @@ def _refused(error: ValueError) -> ApiProblem:
     return ApiProblem(409, "conflict", str(error))
 
 
-@router.get("", response={200: MemoryPage, **ERRORS}, url_name="memories")
+@router.get("", response={200: MemoryPage, **ERRORS}, url_name="memories", summary="List memories")
 def memories_list(
     request: HttpRequest,
     space: SpaceName = "personal",
@@ -102,7 +102,12 @@ def memories_list(
     return {**page, "items": [_out(item, where) for item in rows]}
 
 
-@router.get("/search", response={200: MemorySearchOut, **ERRORS}, url_name="memory-search")
+@router.get(
+    "/search",
+    response={200: MemorySearchOut, **ERRORS},
+    url_name="memory-search",
+    summary="Search memories",
+)
 def memories_search(
     request: HttpRequest,
     q: str = Query(..., min_length=1, max_length=1000),
@@ -145,13 +150,20 @@ def memories_search(
 add_transfer_routes(router, errors=ERRORS)
 
 
-@router.get("/{int:memory_id}", response={200: MemoryOut, **ERRORS}, url_name="memory")
+@router.get(
+    "/{int:memory_id}",
+    response={200: MemoryOut, **ERRORS},
+    url_name="memory",
+    summary="Get a memory",
+)
 def memory_get(request: HttpRequest, memory_id: int, space: SpaceName = "personal"):
     where = read_space(request, space)
     return _out(_item(where, memory_id), where)
 
 
-@router.post("", response={201: MemoryOut, **ERRORS}, url_name="memory-create")
+@router.post(
+    "", response={201: MemoryOut, **ERRORS}, url_name="memory-create", summary="Add a memory"
+)
 def memory_add(request: HttpRequest, body: MemoryCreate, space: SpaceName = "personal"):
     """Remember something (as stated by you). A team's memory takes it from its admins."""
     where = write_space(request, space)
@@ -171,7 +183,12 @@ def memory_add(request: HttpRequest, body: MemoryCreate, space: SpaceName = "per
     return Reply(201, _out(item, where))
 
 
-@router.patch("/{int:memory_id}", response={200: MemoryOut, **ERRORS}, url_name="memory-edit")
+@router.patch(
+    "/{int:memory_id}",
+    response={200: MemoryOut, **ERRORS},
+    url_name="memory-edit",
+    summary="Edit a memory",
+)
 def memory_edit(
     request: HttpRequest, memory_id: int, body: MemoryPatch, space: SpaceName = "personal"
 ):
@@ -207,19 +224,32 @@ def _pin(request: HttpRequest, memory_id: int, space: str, *, pinned: bool) -> d
     return _out(item, where)
 
 
-@router.post("/{int:memory_id}/pin", response={200: MemoryOut, **ERRORS}, url_name="memory-pin")
+@router.post(
+    "/{int:memory_id}/pin",
+    response={200: MemoryOut, **ERRORS},
+    url_name="memory-pin",
+    summary="Pin a memory",
+)
 def memory_pin_view(request: HttpRequest, memory_id: int, space: SpaceName = "personal"):
     """Pinned memories are preferred by retrieval (and always in the chat's prompt)."""
     return _pin(request, memory_id, space, pinned=True)
 
 
-@router.post("/{int:memory_id}/unpin", response={200: MemoryOut, **ERRORS}, url_name="memory-unpin")
+@router.post(
+    "/{int:memory_id}/unpin",
+    response={200: MemoryOut, **ERRORS},
+    url_name="memory-unpin",
+    summary="Unpin a memory",
+)
 def memory_unpin_view(request: HttpRequest, memory_id: int, space: SpaceName = "personal"):
     return _pin(request, memory_id, space, pinned=False)
 
 
 @router.post(
-    "/{int:memory_id}/forget", response={200: MemoryOut, **ERRORS}, url_name="memory-forget"
+    "/{int:memory_id}/forget",
+    response={200: MemoryOut, **ERRORS},
+    url_name="memory-forget",
+    summary="Forget a memory",
 )
 def memory_forget_view(
     request: HttpRequest,
@@ -241,7 +271,10 @@ def memory_forget_view(
 
 
 @router.post(
-    "/{int:memory_id}/unforget", response={200: MemoryOut, **ERRORS}, url_name="memory-unforget"
+    "/{int:memory_id}/unforget",
+    response={200: MemoryOut, **ERRORS},
+    url_name="memory-unforget",
+    summary="Undo a forget",
 )
 def memory_unforget_view(request: HttpRequest, memory_id: int, space: SpaceName = "personal"):
     """Undo a forget (not one done permanently)."""
@@ -258,6 +291,7 @@ def memory_unforget_view(request: HttpRequest, memory_id: int, space: SpaceName 
     "/{int:memory_id}/history",
     response={200: list[RevisionOut], **ERRORS},
     url_name="memory-history",
+    summary="A memory's history",
 )
 def memory_history(request: HttpRequest, memory_id: int, space: SpaceName = "personal"):
     """Every change, newest first."""
@@ -273,6 +307,7 @@ def memory_history(request: HttpRequest, memory_id: int, space: SpaceName = "per
     "/{int:memory_id}/propose-edit",
     response={201: MemoryOut, **ERRORS},
     url_name="memory-propose-edit",
+    summary="Propose an edit to a team memory",
 )
 def memory_propose_edit(request: HttpRequest, memory_id: int, body: MemoryProposeEdit):
     """A team member proposes a new text for a team memory (space=team only); an admin
@@ -292,6 +327,7 @@ def memory_propose_edit(request: HttpRequest, memory_id: int, body: MemoryPropos
     "/{int:memory_id}/propose-to-team",
     response={201: MemoryOut, **ERRORS},
     url_name="memory-propose",
+    summary="Propose one of your memories to the team",
 )
 def memory_propose(request: HttpRequest, memory_id: int):
     """Propose a copy of one of your own active memories to the token's team; an admin

@@ -63,7 +63,12 @@ def _body(request: HttpRequest) -> Any:
 
 
 def add_transfer_routes(router: Router, *, errors: dict) -> None:
-    @router.get("/export", response={200: dict[str, Any], **errors}, url_name="memory-export")
+    @router.get(
+        "/export",
+        response={200: dict[str, Any], **errors},
+        url_name="memory-export",
+        summary="Export memories",
+    )
     def memories_export(request: HttpRequest, space: SpaceName = "personal"):
         """Every memory of the space with its history, as the memory page exports it (and
         as /import takes it)."""
@@ -76,6 +81,7 @@ def add_transfer_routes(router: Router, *, errors: dict) -> None:
         "/import",
         response={200: ImportOut, 202: ImportOut, **errors, 413: errors[400], 503: errors[400]},
         url_name="memory-import",
+        summary="Import memories",
         openapi_extra=IMPORT_BODY,
     )
     def memories_import(request: HttpRequest, space: SpaceName = "personal"):

@@ -111,6 +111,13 @@ def test_unknown_paths_and_objects_are_404(client, raw):
     assert_error(call(client, "get", "/api/memories/999999", raw), 404, "not_found")
 
 
+def test_an_oversized_body_is_413(client, raw, settings):
+    settings.API_MAX_BODY_BYTES = 2048
+    response = call(client, "post", "/api/memories", raw, {"text": "x" * 3000})
+    assert_error(response, 413, "too_large")
+    assert not MemoryItem.objects.exists()
+
+
 def test_a_method_a_route_does_not_take_is_405(client, raw, user):
     item = remember(user, "Tea, no sugar.")
     response = call(client, "put", f"/api/memories/{item.pk}", raw, {"text": "x"})
