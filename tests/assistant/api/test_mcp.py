@@ -282,6 +282,18 @@ def test_the_calendar_window_from_dates(mcp_url):
     assert json.dumps(found)  # plain data
 
 
+def test_the_calendar_window_from_the_chats_time_words(mcp_url):
+    olivia = user_create("olivia", password=None)
+    calendar = calendar_create(olivia)
+    now = datetime.now(UTC).replace(microsecond=0)
+    event_add(calendar, "Sailing lesson", now + timedelta(days=7))  # next week, same weekday
+    event_add(calendar, "Sailing exam", now + timedelta(days=30))
+    raw = token_for(olivia, "memory:read")
+    found = data(call(mcp_url, raw, "search_calendar", query="what's on next week?"))
+    assert found["window"]["label"] == "next week"
+    assert [event["title"] for event in found["events"]] == ["Sailing lesson"]
+
+
 @pytest.fixture
 def redis_limits(settings):
     """A Redis of its own for the limits (the test run starts none)."""
