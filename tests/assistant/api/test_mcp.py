@@ -19,6 +19,7 @@ import httpx2
 import pytest
 from mcp.client import ClientSession
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 from assistant.api.tokens import token_create, token_revoke
 from assistant.embedded import redis_server_binary
@@ -199,8 +200,9 @@ def test_no_token_or_a_revoked_one_is_a_401_with_the_api_error_shape(mcp_url):
     token_revoke(token=token, by=olivia)
     revoked = post_raw(mcp_url, {"Authorization": f"Bearer {raw}"})
     assert (revoked.status_code, revoked.json()["error"]["code"]) == (401, "revoked_token")
-    with pytest.raises(BaseException):  # noqa: B017 (the SDK's client fails on a 401)
+    with pytest.raises(ExceptionGroup) as refused:  # the SDK's client, refused
         session_run(mcp_url, raw, lambda session: session.list_tools())
+    assert refused.group_contains(MCPError)
 
 
 def test_the_path_with_a_slash_and_other_paths(mcp_url):
