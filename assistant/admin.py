@@ -7,10 +7,12 @@ deploy/README.md says what the site admin can and cannot see.
 
 from django.contrib import admin
 
+from assistant.account_models import AccountSettings
 from assistant.auth import admin as auth_admin  # noqa: F401 (User admin: deactivating ends sessions)
 from assistant.background import admin as background_admin  # noqa: F401 (registers TaskRun)
 from assistant.models import Conversation, Message
 from assistant.teams import admin as teams_admin  # noqa: F401 (teams, audit log)
+from assistant.usage.models import UsageRecord
 
 
 class ReadOnly:
@@ -60,3 +62,30 @@ class MessageAdmin(ReadOnly, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(conversation__incognito=False)
+
+
+@admin.register(AccountSettings)
+class AccountSettingsAdmin(admin.ModelAdmin):
+    """Per-user limits (empty: the site's LIMIT_USER_* settings). The rest of a person's
+    settings is theirs to change on their account page."""
+
+    list_display = ("user", "limit_requests_per_minute", "limit_tokens_per_day")
+    search_fields = ("user__username",)
+    fields = ("user", "limit_requests_per_minute", "limit_tokens_per_day")
+    readonly_fields = ("user",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "created_at", "user", "team", "kind", "model", "prompt_tokens", "completion_tokens",
+    )  # fmt: skip
+    list_filter = ("kind", "model")
+    search_fields = ("user__username", "model")
+    raw_id_fields = ("user", "team", "message", "api_token")

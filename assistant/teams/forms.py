@@ -34,6 +34,20 @@ class TeamSettingsForm(forms.Form):
         help_text=f"1 to {RETENTION_MAX_DAYS}; empty: keep them. Checked once a day.",
     )
 
+    limit_requests_per_minute = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Requests a minute (whole team)",
+        help_text="Empty: the site's limit. Each member's own limit applies too.",
+    )
+    limit_tokens_per_day = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Tokens a day (whole team, UTC days)",
+        help_text="Empty: the site's limit. Counts the tokens of team chats and of API "
+        "tokens that reach the team.",
+    )
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["allowed_profiles"]
@@ -48,5 +62,7 @@ class TeamSettingsForm(forms.Form):
                 "allowed_profiles": list(team.allowed_profiles or []),
                 "extraction_enabled": team.extraction_enabled,
                 "chat_retention_days": team.chat_retention_days,
+                "limit_requests_per_minute": team.limit_requests_per_minute,
+                "limit_tokens_per_day": team.limit_tokens_per_day,
             }
         )

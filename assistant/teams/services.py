@@ -93,6 +93,19 @@ def _settings_checked(changes: dict[str, Any]) -> dict[str, Any]:
     days = changes.get("chat_retention_days")
     if days is not None and not (1 <= days <= RETENTION_MAX_DAYS):
         raise TeamError(f"Keep team chats for 1 to {RETENTION_MAX_DAYS} days, or leave it empty.")
+    for field, site_limit, what in (
+        ("limit_requests_per_minute", settings.LIMIT_TEAM_REQUESTS_PER_MINUTE, "requests a minute"),
+        ("limit_tokens_per_day", settings.LIMIT_TEAM_TOKENS_PER_DAY, "tokens a day"),
+    ):
+        value = changes.get(field)
+        if value is None:
+            continue
+        if value < 1:
+            raise TeamError(
+                f"A team's limit of {what} is at least 1; leave it empty for the site's."
+            )
+        if site_limit and value > site_limit:  # admins tighten the site's limit, never lift it
+            raise TeamError(f"This site allows a team at most {site_limit:,} {what}.")
     return changes
 
 
@@ -104,6 +117,8 @@ def team_settings_update(
     allowed_profiles: list[str] = _UNCHANGED,
     extraction_enabled: bool = _UNCHANGED,
     chat_retention_days: int | None = _UNCHANGED,
+    limit_requests_per_minute: int | None = _UNCHANGED,
+    limit_tokens_per_day: int | None = _UNCHANGED,
     ip: str | None = None,
 ) -> Team:
     """The team's settings (admins and the owner); arguments left out stay as they are.
@@ -113,6 +128,8 @@ def team_settings_update(
         "allowed_profiles": allowed_profiles,
         "extraction_enabled": extraction_enabled,
         "chat_retention_days": chat_retention_days,
+        "limit_requests_per_minute": limit_requests_per_minute,
+        "limit_tokens_per_day": limit_tokens_per_day,
     }
     changes = _settings_checked({k: v for k, v in given.items() if v is not _UNCHANGED})
     with transaction.atomic():

@@ -20,6 +20,7 @@ import redis
 from django.conf import settings
 
 from assistant import embedded
+from assistant.teams.models import Team
 
 logger = logging.getLogger(__name__)
 
@@ -169,3 +170,19 @@ def tokens_add(*, user, team=None, tokens: int) -> None:
         pipe.execute()
     except redis.RedisError:
         logger.warning("Token usage not counted for limits: Redis is unreachable", exc_info=True)
+
+
+def conversation_limit_team(*, conversation):
+    """The team whose limits a turn of this conversation counts against: the team it was
+    started in, while its owner is still a member (None otherwise)."""
+    if conversation.team_id is None:
+        return None
+    return Team.objects.filter(
+        pk=conversation.team_id, memberships__user_id=conversation.owner_id
+    ).first()
+
+
+def conversation_admit(*, conversation) -> None:
+    """request_admit for a new answer in `conversation` (its owner, and its team while the
+    owner is a member); LimitExceeded when over a limit."""
+    request_admit(user=conversation.owner, team=conversation_limit_team(conversation=conversation))

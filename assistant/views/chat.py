@@ -15,6 +15,7 @@ from assistant.forms import MessageForm
 from assistant.profiles import allowed_profiles, default_profile, profile_choices
 from assistant.services import conversations as services
 from assistant.teams.selectors import active_team_for
+from assistant.usage.limits import LimitExceeded, conversation_admit
 from memory.services.preferences import memory_is_active
 
 
@@ -36,6 +37,21 @@ def _page_context(request: HttpRequest, conversation=None, form=None) -> dict:
         "max_chars": settings.MAX_MESSAGE_CHARS,
         "memory_paused": not memory_is_active(owner=request.user),
     }
+
+
+def _over_limit(request: HttpRequest, error: LimitExceeded, form=None) -> HttpResponse:
+    """429 saying which limit and when it resets; nothing was saved. htmx requests get the
+    sentence as text (chat.js shows it where the composer shows its errors, and the text
+    stays in the composer); a plain form post gets the composer's error list."""
+    if request.htmx or form is None:
+        response = HttpResponse(error.message, status=429, content_type="text/plain")
+    else:
+        form.add_error("text", error.message)
+        response = render(
+            request, "assistant/chat.html#composer-errors", {"form": form}, status=429
+        )
+    response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @login_required
@@ -107,6 +123,10 @@ def message_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
     )
     form = MessageForm(request.POST)
     if form.is_valid():
+        try:  # counted before anything is saved: over a limit, nothing is
+            conversation_admit(conversation=conversation)
+        except LimitExceeded as error:
+            return _over_limit(request, error, form)
         try:
             user_message, answer = services.message_send(
                 conversation=conversation, text=form.cleaned_data["text"]
@@ -147,6 +167,10 @@ def message_regenerate(request: HttpRequest, conversation_id: int, message_id: i
         user=request.user, conversation_id=conversation_id, message_id=message_id
     )
     try:
+        conversation_admit(conversation=answer.conversation)
+    except LimitExceeded as error:
+        return _over_limit(request, error)
+    try:
         new_answer = services.message_regenerate(answer=answer)
     except ValidationError as error:
         return HttpResponse(error.messages[0], status=409)  # chat.js shows the reason
@@ -164,6 +188,10 @@ def message_continue(request: HttpRequest, conversation_id: int, message_id: int
     answer = selectors.message_get_for_user(
         user=request.user, conversation_id=conversation_id, message_id=message_id
     )
+    try:
+        conversation_admit(conversation=answer.conversation)
+    except LimitExceeded as error:
+        return _over_limit(request, error)
     try:
         new_answer = services.message_continue(answer=answer)
     except ValidationError as error:

@@ -60,11 +60,12 @@
   });
 
   // A refused Send-like action (409: an answer is still being written, too many at
-  // once, already replaced) says why where the composer shows its errors.
+  // once, already replaced; 429: over a usage limit, and when it resets) says why where
+  // the composer shows its errors. The typed text stays in the composer.
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail && event.detail.xhr;
     var errors = document.getElementById("composer-errors");
-    if (!xhr || xhr.status !== 409 || !errors) return;
+    if (!xhr || (xhr.status !== 409 && xhr.status !== 429) || !errors) return;
     var alert = document.createElement("p");
     alert.className = "alert alert-error";
     alert.setAttribute("role", "alert");
