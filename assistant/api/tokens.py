@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -93,6 +94,7 @@ def token_create(
         raise ValueError("Give the token a name.")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValueError("The expiry must be in the future.")
+    _lifetime_check(expires_at)
     if team is not None and not Membership.objects.filter(team=team, user=user).exists():
         raise ValueError("You are not a member of that team.")
     prefix = secrets.token_hex(4)
@@ -111,6 +113,18 @@ def token_create(
         detail=_audit_detail(token), ip=ip,
     )  # fmt: skip
     return token, raw
+
+
+def _lifetime_check(expires_at: datetime | None) -> None:
+    """settings.API_TOKEN_MAX_DAYS (0: no limit): a token must expire within that many
+    days (a day more of slack: an expiry date runs to the end of its day)."""
+    max_days = settings.API_TOKEN_MAX_DAYS
+    if not max_days:
+        return
+    if expires_at is None:
+        raise ValueError(f"Tokens on this server must expire within {max_days} days.")
+    if expires_at > timezone.now() + timedelta(days=max_days + 1):
+        raise ValueError(f"Tokens on this server last at most {max_days} days.")
 
 
 def _audit_detail(token: ApiToken) -> dict:

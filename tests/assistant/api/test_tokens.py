@@ -94,6 +94,17 @@ def test_an_expiry_in_the_past_is_refused_when_made():
         token_create(user=person("ana"), name="ci", scopes=READ, expires_at=timezone.now())
 
 
+def test_the_sites_longest_lifetime_is_kept(settings):
+    settings.API_TOKEN_MAX_DAYS = 30
+    ana = person("ana")
+    with pytest.raises(ValueError, match="must expire"):
+        token_create(user=ana, name="forever", scopes=READ)
+    with pytest.raises(ValueError, match="at most 30 days"):
+        token_create(user=ana, name="long", scopes=READ, expires_at=timezone.now() + timedelta(40))
+    token_create(user=ana, name="ok", scopes=READ, expires_at=timezone.now() + timedelta(30))
+    assert list(ApiToken.objects.values_list("name", flat=True)) == ["ok"]
+
+
 def test_a_deactivated_users_token_fails():
     ana = person("ana")
     _, raw = token_create(user=ana, name="laptop", scopes=READ)
