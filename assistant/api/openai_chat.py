@@ -315,9 +315,13 @@ class Completion:
         }
 
     def whole(self, *, content: str, reasoning: str, finish_reason: str, usage: dict) -> dict:
-        message: dict = {"role": "assistant", "content": content}
-        if reasoning:
-            message["reasoning_content"] = message["reasoning"] = reasoning
+        # Both reasoning fields always present (null without reasoning), as DeepSeek's API.
+        message = {
+            "role": "assistant",
+            "content": content,
+            "reasoning_content": reasoning or None,
+            "reasoning": reasoning or None,
+        }
         return {
             "id": self.id,
             "object": "chat.completion",

@@ -12,12 +12,15 @@ extraction); calendar and documents are still read, as in an incognito browser c
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from assistant.api.auth import (
@@ -48,6 +51,8 @@ from assistant.usage.limits import LimitExceeded, request_admit
 
 PING = b": ping\n\n"
 CONVERSATION_HEADER = "X-Conversation-Id"
+# Tasks closing answers whose client left while the turn was being saved.
+_closers: set[asyncio.Task] = set()
 
 
 @db_async
@@ -62,6 +67,34 @@ def _admit_and_start(principal: ApiPrincipal, chat: ChatRequest) -> tuple[int, i
     request_admit(user=principal.user, team=principal.team)
     conversation, answer = api_turn_start(principal=principal, request=chat)
     return conversation.pk, answer.pk
+
+
+@db_async
+def _cancel_unstarted(answer_id: int) -> None:
+    Message.objects.filter(pk=answer_id, status=Message.Status.PENDING).update(
+        status=Message.Status.CANCELLED,
+        error="The client disconnected before the answer started.",
+        finished_at=timezone.now(),
+    )
+
+
+async def _close_after_start(start: asyncio.Future) -> None:
+    with contextlib.suppress(Exception):
+        _, answer_id = await start
+        await _cancel_unstarted(answer_id)
+
+
+async def _turn_start(principal: ApiPrincipal, chat: ChatRequest) -> tuple[int, int]:
+    """Admit and save the turn. Shielded: a client leaving meanwhile must not leave the
+    saved answer pending (its thread finishes the save; the answer is then closed)."""
+    start = asyncio.ensure_future(_admit_and_start(principal, chat))
+    try:
+        return await asyncio.shield(start)
+    except asyncio.CancelledError:
+        closer = asyncio.ensure_future(_close_after_start(start))
+        _closers.add(closer)
+        closer.add_done_callback(_closers.discard)
+        raise
 
 
 @db_async
@@ -164,7 +197,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
     except BadRequest as error:
         return api_error(error.status, error.code, error.message, **error.extra)
     try:
-        conversation_id, answer_id = await _admit_and_start(principal, chat)
+        conversation_id, answer_id = await _turn_start(principal, chat)
     except LimitExceeded as error:
         return limit_error_response(error)
     except ValidationError as error:

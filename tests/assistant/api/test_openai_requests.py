@@ -405,3 +405,29 @@ def test_usage_is_recorded_as_api(owner, backend):
     chat(api_token(owner), [user("hi")])
     record = UsageRecord.objects.get(user=owner)
     assert record.kind == "api" and record.api_token is not None
+
+
+def test_a_stream_pings_while_waiting_and_ends_with_done(owner, backend, settings):
+    settings.CHAT_SSE_PING_S = 0.1
+    backend.script([[("sleep", 0.7), {"content": "Late"}, ("finish", "length")]])
+    reply = chat(api_token(owner), [user("hi")], stream=True)
+    assert reply.status == 200 and reply.headers["Content-Type"] == "text/event-stream"
+    assert b": ping\n\n" in reply.body
+    events = reply.events()
+    assert events[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1]) == "Late"
+    assert events[-2]["choices"][0]["finish_reason"] == "length"  # the backend's own
+    assert events[-1] == "[DONE]"
+    assert reply.headers["X-Conversation-Id"]
+
+
+def test_a_model_that_answered_as_reasoning_still_gives_content(owner, backend):
+    """A thinking profile whose model did not think: what streamed as reasoning is the
+    answer; the stream sends it as content before finishing."""
+    backend.script([[{"reasoning_content": "Just the answer."}]])
+    events = chat(api_token(owner), [user("hi")], model="thinking", stream=True).events()
+    content = "".join(
+        e["choices"][0]["delta"].get("content") or "" for e in events[:-1] if e["choices"]
+    )
+    answer = Message.objects.get(conversation__owner=owner, role="assistant")
+    assert content == answer.content == "Just the answer."

@@ -5,6 +5,8 @@ leaves mid-stream."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 
@@ -193,3 +195,39 @@ def test_a_client_leaving_mid_stream_cancels_the_answer_and_the_backend(
     assert answer.status == "cancelled"
     assert answer.content.startswith("first")
     assert backend.in_flight == 0  # long before the 12 s the script would have taken
+
+
+def test_a_client_leaving_a_non_streaming_request_cancels_the_answer(
+    owner, asgi_server, raw_token, backend
+):
+    slow = [{"content": "first "}]
+    for _ in range(60):
+        slow += [("sleep", 0.2), {"content": "more "}]
+    backend.script([slow])
+    body = {"model": "fast", "messages": [{"role": "user", "content": "Talk"}]}
+    headers = {"Authorization": f"Bearer {raw_token}"}
+
+    async def leave_once_the_model_is_asked() -> None:
+        async with httpx.AsyncClient(timeout=30) as client:
+            request = asyncio.ensure_future(
+                client.post(f"{asgi_server}/v1/chat/completions", json=body, headers=headers)
+            )
+            deadline = time.monotonic() + 20
+            while not backend.requests and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            request.cancel()  # closes the connection mid-answer
+            with contextlib.suppress(asyncio.CancelledError):
+                await request
+
+    asyncio.run(leave_once_the_model_is_asked())
+    assert backend.requests
+    deadline = time.monotonic() + 15
+    answer = None
+    while time.monotonic() < deadline:
+        answer = Message.objects.filter(conversation__owner=owner, role="assistant").first()
+        closed = answer is not None and answer.status not in ("pending", "streaming")
+        if closed and backend.in_flight == 0:
+            break
+        time.sleep(0.1)
+    assert answer is not None and answer.status == "cancelled"
+    assert backend.in_flight == 0
