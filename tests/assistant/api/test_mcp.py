@@ -27,6 +27,7 @@ from assistant.teams.models import Role
 from assistant.teams.services import team_create, team_leave
 from memory.models import MemoryItem, Status
 from memory.selectors import memory_proposed
+from memory.services.preferences import memory_settings_update
 from tests.assistant.teams.personas import join
 from tests.calendar_factories import calendar_create, event_add
 from tests.conftest import serve_asgi
@@ -262,6 +263,17 @@ def test_team_memory_is_written_directly_only_by_an_admin_with_a_direct_token(mc
     assert not MemoryItem.objects.get(pk=shared.pk).is_forgotten
     data(call(mcp_url, admin, "forget_memory", memory_id=shared.pk))
     assert MemoryItem.objects.get(pk=shared.pk).is_forgotten
+
+
+def test_paused_memory_is_neither_read_nor_written_but_can_be_forgotten(mcp_url):
+    olivia = user_create("olivia", password=None)
+    item = remember(olivia, "Olivia's sister Ana lives in Porto")
+    memory_settings_update(owner=olivia, paused=True)
+    raw = token_for(olivia, "memory:read", "memory:write:direct")
+    assert "paused" in error(call(mcp_url, raw, "search_memories", query="Ana"))
+    assert "paused" in error(call(mcp_url, raw, "add_memory", text="Likes green tea"))
+    data(call(mcp_url, raw, "forget_memory", memory_id=item.pk))
+    assert MemoryItem.objects.get().is_forgotten
 
 
 def test_bad_arguments_are_tool_errors(mcp_url):
