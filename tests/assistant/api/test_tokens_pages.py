@@ -169,4 +169,4 @@ def test_another_users_token_cannot_be_revoked(client):
 def test_the_account_page_links_to_tokens_and_usage(client):
     client.force_login(person("ana"))
     page = client.get(reverse("account")).content.decode()
-    assert f'href="{reverse("tokens:list")}"' in page and 'href="/usage/"' in page
+    assert f'href="{reverse("tokens:list")}"' in page and f'href="{reverse("usage:mine")}"' in page
