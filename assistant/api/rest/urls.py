@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.urls import URLPattern, URLResolver, path
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from assistant.api.auth import api_error
@@ -35,6 +35,18 @@ def _json_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapped
 
 
+def api_root(request: HttpRequest) -> HttpResponse:
+    """/api/: where the docs and the schema are (ninja's own answers a bare 404)."""
+    return JsonResponse(
+        {
+            "name": api.title,
+            "version": api.version,
+            "docs": reverse("rest:openapi-view"),
+            "openapi": reverse("rest:openapi-json"),
+        }
+    )
+
+
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str) -> HttpResponse:
     return api_error(404, "not_found", f"There is no API route /api/{rest}.")
@@ -44,7 +56,9 @@ def _patterns() -> list[URLPattern | URLResolver]:
     found: list[URLPattern | URLResolver] = []
     for entry in api.urls[0]:
         if isinstance(entry, URLPattern):
-            entry = path(str(entry.pattern), _json_405(entry.callback), name=entry.name)
+            # ninja finds the API's base path by reversing its root: keep the name.
+            view = api_root if entry.name == "api-root" else _json_405(entry.callback)
+            entry = path(str(entry.pattern), view, name=entry.name)
         found.append(entry)
     return found
 
