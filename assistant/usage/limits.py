@@ -42,9 +42,9 @@ class LimitExceeded(Exception):
         self.retry_after = max(1, math.ceil((reset_at - datetime.now(UTC)).total_seconds()))
         whose = "your" if who == "user" else "your team's"
         what = (
-            f"{limit:,} requests a minute"
+            f"{limit:,} request{'' if limit == 1 else 's'} a minute"
             if kind == "requests_per_minute"
-            else f"{limit:,} tokens a day"
+            else f"{limit:,} token{'' if limit == 1 else 's'} a day"
         )
         super().__init__(
             f"You have reached {whose} limit of {what}. It resets at "
