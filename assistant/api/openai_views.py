@@ -16,8 +16,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -43,7 +43,7 @@ from assistant.api.openai_chat import (
     usage_of,
 )
 from assistant.api.openai_turn import api_turn_start
-from assistant.api.tokens import ApiPrincipal, TokenError
+from assistant.api.tokens import TokenError
 from assistant.db import db_async
 from assistant.models import Message
 from assistant.services.turn import answer_stream
@@ -55,18 +55,35 @@ CONVERSATION_HEADER = "X-Conversation-Id"
 _closers: set[asyncio.Task] = set()
 
 
-@db_async
-def _principal(request: HttpRequest) -> ApiPrincipal:
-    principal = principal_for(request)
-    principal.require(ApiToken.Scope.CHAT)
-    return principal
+@dataclass(frozen=True)
+class Accepted:
+    chat: ChatRequest
+    conversation_id: int
+    answer_id: int
 
 
 @db_async
-def _admit_and_start(principal: ApiPrincipal, chat: ChatRequest) -> tuple[int, int]:
-    request_admit(user=principal.user, team=principal.team)
-    conversation, answer = api_turn_start(principal=principal, request=chat)
-    return conversation.pk, answer.pk
+def _accept(request: HttpRequest) -> Accepted | JsonResponse:
+    """Everything before the model, in one trip to the database thread: the token
+    (scope chat), the body's checks, the limits, then the turn saved. An error response
+    when any of them refuses; nothing is saved then."""
+    try:
+        principal = principal_for(request)
+        principal.require(ApiToken.Scope.CHAT)
+        body = _body(request)
+        memory_header = request.headers.get("X-Memory", "")
+        chat = chat_request_parse(body=body, team=principal.team, memory_header=memory_header)
+        request_admit(user=principal.user, team=principal.team)
+        conversation, answer = api_turn_start(principal=principal, request=chat)
+    except TokenError as error:
+        return token_error_response(error)
+    except BadRequest as error:
+        return api_error(error.status, error.code, error.message, **error.extra)
+    except LimitExceeded as error:
+        return limit_error_response(error)
+    except ValidationError as error:
+        return _refusal(error)
+    return Accepted(chat=chat, conversation_id=conversation.pk, answer_id=answer.pk)
 
 
 @db_async
@@ -80,14 +97,15 @@ def _cancel_unstarted(answer_id: int) -> None:
 
 async def _close_after_start(start: asyncio.Future) -> None:
     with contextlib.suppress(Exception):
-        _, answer_id = await start
-        await _cancel_unstarted(answer_id)
+        accepted = await start
+        if isinstance(accepted, Accepted):
+            await _cancel_unstarted(accepted.answer_id)
 
 
-async def _turn_start(principal: ApiPrincipal, chat: ChatRequest) -> tuple[int, int]:
-    """Admit and save the turn. Shielded: a client leaving meanwhile must not leave the
-    saved answer pending (its thread finishes the save; the answer is then closed)."""
-    start = asyncio.ensure_future(_admit_and_start(principal, chat))
+async def _accept_shielded(request: HttpRequest) -> Accepted | JsonResponse:
+    """Shielded: a client leaving meanwhile must not leave a saved answer pending (the
+    thread finishes the save; the answer is then closed as cancelled)."""
+    start = asyncio.ensure_future(_accept(request))
     try:
         return await asyncio.shield(start)
     except asyncio.CancelledError:
@@ -102,7 +120,7 @@ def _answer(answer_id: int) -> Message:
     return Message.objects.get(pk=answer_id)
 
 
-def _busy_error(error: ValidationError) -> JsonResponse:
+def _refusal(error: ValidationError) -> JsonResponse:
     code = getattr(error, "code", None) or "invalid_request"
     message = " ".join(error.messages)
     if code == "busy":
@@ -185,24 +203,11 @@ def _body(request: HttpRequest) -> bytes:
 async def chat_completions(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return api_error(405, "method_not_allowed", "Use POST for chat completions.")
-    try:
-        principal = await _principal(request)
-    except TokenError as error:
-        return token_error_response(error)
-    try:
-        body = await sync_to_async(_body)(request)
-        chat = chat_request_parse(
-            body=body, team=principal.team, memory_header=request.headers.get("X-Memory", "")
-        )
-    except BadRequest as error:
-        return api_error(error.status, error.code, error.message, **error.extra)
-    try:
-        conversation_id, answer_id = await _turn_start(principal, chat)
-    except LimitExceeded as error:
-        return limit_error_response(error)
-    except ValidationError as error:
-        return _busy_error(error)
-    completion = Completion(answer_id=answer_id, model=chat.profile)
+    accepted = await _accept_shielded(request)
+    if isinstance(accepted, JsonResponse):
+        return accepted
+    chat = accepted.chat
+    completion = Completion(answer_id=accepted.answer_id, model=chat.profile)
     response: HttpResponse
     if chat.stream:
         response = StreamingHttpResponse(
@@ -212,7 +217,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
         response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     else:
         response = await _whole(completion)
-    response[CONVERSATION_HEADER] = str(conversation_id)
+    response[CONVERSATION_HEADER] = str(accepted.conversation_id)
     return response
 
 
