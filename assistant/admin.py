@@ -72,10 +72,10 @@ class AccountSettingsAdmin(admin.ModelAdmin):
     list_display = ("user", "limit_requests_per_minute", "limit_tokens_per_day")
     search_fields = ("user__username",)
     fields = ("user", "limit_requests_per_minute", "limit_tokens_per_day")
-    readonly_fields = ("user",)
+    raw_id_fields = ("user",)  # added for someone who never saved their settings
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        return ("user",) if obj is not None else ()
 
     def has_delete_permission(self, request, obj=None):
         return False

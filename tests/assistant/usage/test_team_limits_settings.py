@@ -85,3 +85,13 @@ def test_the_site_admin_sets_a_persons_limits(owner, client, django_user_model, 
     owner.refresh_from_db()
     assert limits_for_user(owner).requests_per_minute == 3
     assert limits_for_user(owner).tokens_per_day == settings.LIMIT_USER_TOKENS_PER_DAY
+
+
+def test_the_site_admin_adds_limits_for_someone_without_settings(owner, client, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-long-1")
+    client.force_login(root)
+    url = reverse("admin:assistant_accountsettings_add")
+    response = client.post(url, {"user": owner.pk, "limit_tokens_per_day": "5000"})
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert limits_for_user(owner).tokens_per_day == 5000
