@@ -5,13 +5,17 @@ valid and documents the bearer scheme; the docs page works offline."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
+from django.utils import timezone
 from openapi_spec_validator import validate
 
+from assistant.api.models import ApiToken
 from assistant.api.rest.api import api
+from assistant.api.tokens import token_create
 from memory.models import MemoryItem
 from tests.assistant.api.rest_world import assert_error, call, token_for
 from tests.factories import remember, user_create
@@ -162,3 +166,15 @@ def test_an_inactive_user_token_is_401(client, raw, user):
     user.is_active = False
     user.save()
     assert_error(call(client, "get", "/api/memories", raw), 401, "inactive_user")
+
+
+def test_an_expired_token_is_401(client, user):
+    token, raw = token_create(user=user, name="old", scopes=["memory:read"])
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert_error(call(client, "get", "/api/memories", raw), 401, "expired_token")
+
+
+def test_writing_directly_includes_writing(client, user):
+    raw = token_for(user, ["memory:write:direct"])
+    assert call(client, "post", "/api/memories", raw, {"text": "Direct."}).status_code == 201
+    assert_error(call(client, "get", "/api/memories", raw), 403, "insufficient_scope")
