@@ -107,14 +107,15 @@ def _subjects(user, team) -> list[tuple[str, int, Limits]]:
     return subjects
 
 
-def request_admit(*, user, team=None) -> None:
+def request_admit(*, user, team=None) -> tuple[str, ...]:
     """Count one request for the user (and the team it is made in); LimitExceeded when
     a requests-per-minute limit is passed or today's tokens are used up. A request
     refused is not counted against the minute. Redis unreachable: logged, and the
-    request goes ahead (limits protect capacity; they must not take the service down)."""
+    request goes ahead (limits protect capacity; they must not take the service down).
+    Returns the counters it counted in, for request_release."""
     subjects = [s for s in _subjects(user, team) if s[2].requests_per_minute or s[2].tokens_per_day]
     if not subjects:
-        return
+        return ()
     now = time.time()
     minute, minute_reset = _minute_window(now)
     day, day_reset = _day_window(now)
@@ -149,8 +150,24 @@ def request_admit(*, user, team=None) -> None:
                     limit=limits.requests_per_minute,
                     reset_at=minute_reset,
                 )
+        return tuple(counted)
     except redis.RedisError:
         logger.warning("Limits not checked: Redis is unreachable", exc_info=True)
+        return ()
+
+
+def request_release(counted: tuple[str, ...]) -> None:
+    """Take back a request admitted but then not made (an answer was still being written,
+    say): it no longer counts against its minute."""
+    if not counted:
+        return
+    try:
+        pipe = _client().pipeline()
+        for key in counted:
+            pipe.decr(key)
+        pipe.execute()
+    except redis.RedisError:
+        logger.warning("A request not made stays counted: Redis is unreachable", exc_info=True)
 
 
 def tokens_add(*, user, team=None, tokens: int) -> None:
@@ -182,7 +199,8 @@ def conversation_limit_team(*, conversation):
     ).first()
 
 
-def conversation_admit(*, conversation) -> None:
+def conversation_admit(*, conversation) -> tuple[str, ...]:
     """request_admit for a new answer in `conversation` (its owner, and its team while the
     owner is a member); LimitExceeded when over a limit."""
-    request_admit(user=conversation.owner, team=conversation_limit_team(conversation=conversation))
+    team = conversation_limit_team(conversation=conversation)
+    return request_admit(user=conversation.owner, team=team)

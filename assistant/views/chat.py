@@ -15,7 +15,7 @@ from assistant.forms import MessageForm
 from assistant.profiles import allowed_profiles, default_profile, profile_choices
 from assistant.services import conversations as services
 from assistant.teams.selectors import active_team_for
-from assistant.usage.limits import LimitExceeded, conversation_admit
+from assistant.usage.limits import LimitExceeded, conversation_admit, request_release
 from memory.services.preferences import memory_is_active
 
 
@@ -124,7 +124,7 @@ def message_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
     form = MessageForm(request.POST)
     if form.is_valid():
         try:  # counted before anything is saved: over a limit, nothing is
-            conversation_admit(conversation=conversation)
+            counted = conversation_admit(conversation=conversation)
         except LimitExceeded as error:
             return _over_limit(request, error, form)
         try:
@@ -132,6 +132,7 @@ def message_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
                 conversation=conversation, text=form.cleaned_data["text"]
             )
         except ValidationError as error:  # an answer is still open, or too many are
+            request_release(counted)  # no answer started: not counted
             form.add_error("text", error)
     if not form.is_valid():
         # The text stays in the composer: nothing was saved, nothing is lost.
@@ -167,12 +168,13 @@ def message_regenerate(request: HttpRequest, conversation_id: int, message_id: i
         user=request.user, conversation_id=conversation_id, message_id=message_id
     )
     try:
-        conversation_admit(conversation=answer.conversation)
+        counted = conversation_admit(conversation=answer.conversation)
     except LimitExceeded as error:
         return _over_limit(request, error)
     try:
         new_answer = services.message_regenerate(answer=answer)
     except ValidationError as error:
+        request_release(counted)
         return HttpResponse(error.messages[0], status=409)  # chat.js shows the reason
     return render(
         request,
@@ -189,12 +191,13 @@ def message_continue(request: HttpRequest, conversation_id: int, message_id: int
         user=request.user, conversation_id=conversation_id, message_id=message_id
     )
     try:
-        conversation_admit(conversation=answer.conversation)
+        counted = conversation_admit(conversation=answer.conversation)
     except LimitExceeded as error:
         return _over_limit(request, error)
     try:
         new_answer = services.message_continue(answer=answer)
     except ValidationError as error:
+        request_release(counted)
         return HttpResponse(error.messages[0], status=409)
     return render(
         request,

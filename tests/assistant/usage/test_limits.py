@@ -163,3 +163,16 @@ def test_no_limits_set_never_asks_redis(owner, settings, monkeypatch):
     monkeypatch.setattr(limits, "_client", unreachable)
     conversation = Conversation.objects.create(owner=owner)
     assert send(signed_in(owner), conversation, **HTMX).status_code == 200
+
+
+def test_a_send_refused_because_an_answer_is_open_is_not_counted(owner, redis_limits, settings):
+    settings.LIMIT_USER_REQUESTS_PER_MINUTE = 2
+    conversation = Conversation.objects.create(owner=owner)
+    client = signed_in(owner)
+    assert send(client, conversation, **HTMX).status_code == 200
+    busy = send(client, conversation, "Too soon", **HTMX)  # the first answer is still open
+    assert "still being written" in busy.content.decode()
+    finish_answers(conversation)
+    assert send(client, conversation, **HTMX).status_code == 200  # the second of two
+    finish_answers(conversation)
+    assert send(client, conversation, **HTMX).status_code == 429
