@@ -9,7 +9,9 @@ from assistant.models import ContextItem, Conversation, EventProposal, Message
 
 
 def conversation_list(*, user) -> QuerySet[Conversation]:
-    return Conversation.objects.owned_by(user).only("id", "title", "updated_at", "profile")
+    return Conversation.objects.owned_by(user).only(
+        "id", "title", "updated_at", "profile", "channel"
+    )
 
 
 def conversation_get_for_user(*, user, conversation_id: int) -> Conversation:

@@ -314,6 +314,9 @@ def test_the_inspector_shows_an_api_turn(owner, owner_client, backend):
     assert page.status_code == 200
     assert "Miso" in page.content.decode()
     assert ContextItem.objects.get(answer=answer, memory=item).injected
+    # In the browser the conversation is marked as the API's.
+    page = owner_client.get(reverse("chat:conversation", args=[conversation.pk])).content.decode()
+    assert 'class="badge">API</span>' in page
 
 
 def test_thread_matching_continues_a_conversation(owner, backend):
