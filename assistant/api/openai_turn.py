@@ -32,17 +32,15 @@ TITLE_CHARS = 60
 
 
 def _comparable(turns) -> list[tuple[str, str]]:
-    return [(role, text.strip()) for role, text in turns]
+    """Turns as compared: stripped, and without answers that have no text (the stored
+    side leaves those out, as the prompt does)."""
+    pairs = [(role, text.strip()) for role, text in turns]
+    return [(role, text) for role, text in pairs if text or role != Message.Role.ASSISTANT]
 
 
 def _stored(conversation: Conversation) -> list[tuple[str, str]]:
-    """The history a client would resend: its messages, without answers that produced
-    no text (as the prompt leaves them out)."""
-    rows = (
-        conversation.messages.exclude(role=Message.Role.ASSISTANT, content="")
-        .order_by("created_at", "id")
-        .values_list("role", "content")
-    )
+    """The history a client would resend."""
+    rows = conversation.messages.order_by("created_at", "id").values_list("role", "content")
     return _comparable(rows)
 
 
@@ -52,6 +50,8 @@ def api_conversation_match(*, principal: ApiPrincipal, request: ChatRequest) -> 
     if not request.history:
         return None
     wanted = _comparable(request.history)
+    if not wanted:
+        return None
     candidates = (
         Conversation.objects.filter(
             owner=principal.user,

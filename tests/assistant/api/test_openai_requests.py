@@ -434,3 +434,19 @@ def test_a_model_that_answered_as_reasoning_still_gives_content(owner, backend):
     )
     answer = Message.objects.get(conversation__owner=owner, role="assistant")
     assert content == answer.content == "Just the answer."
+
+
+def test_an_answer_without_text_is_left_out_of_the_match(owner, backend):
+    """A failed answer that produced no text is not part of the history a client
+    resends (nor of the prompt): [One, Two] continues the chat whose answer to One failed."""
+    backend.script([[("status", 500)]])
+    raw = api_token(owner)
+    failed = chat(raw, [user("One")])
+    assert failed.status == 502
+    again = chat(raw, [user("One"), user("Two")])
+    assert again.status == 200
+    assert again.headers["X-Conversation-Id"] == failed.headers["X-Conversation-Id"]
+    empty = chat(raw, [user("One"), assistant(""), user("Two"), assistant(""), user("Three")])
+    assert empty.status == 200
+    answers = Conversation.objects.get(pk=failed.headers["X-Conversation-Id"]).messages
+    assert [m.content for m in answers.filter(role="user")] == ["One", "Two"]
