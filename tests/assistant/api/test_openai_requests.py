@@ -450,3 +450,39 @@ def test_an_answer_without_text_is_left_out_of_the_match(owner, backend):
     assert empty.status == 200
     answers = Conversation.objects.get(pk=failed.headers["X-Conversation-Id"]).messages
     assert [m.content for m in answers.filter(role="user")] == ["One", "Two"]
+
+
+def test_resending_a_failed_request_retries_its_answer(owner, backend):
+    raw = api_token(owner)
+    history = [user("One"), assistant("Hello from the scripted backend."), user("Two")]
+    first = chat(raw, [user("One")])
+    assert first.status == 200
+    backend.script([[("status", 500)], [{"content": "Half"}, ("drop",)]])
+    failed = chat(raw, history)
+    assert failed.status == 502
+    partial = chat(raw, history)  # the retry fails too, half-way
+    assert partial.status == 502
+    retried = chat(raw, history, model="thinking")
+    assert retried.status == 200
+    ids = {r.headers["X-Conversation-Id"] for r in (first, failed, partial, retried)}
+    assert len(ids) == 1
+    conversation = Conversation.objects.get(pk=ids.pop())
+    rows = [(m.role, m.content, m.status) for m in conversation.messages.order_by("id")]
+    assert rows == [
+        ("user", "One", "complete"),
+        ("assistant", "Hello from the scripted backend.", "complete"),
+        ("user", "Two", "complete"),
+        ("assistant", "Hello from the scripted backend.", "complete"),
+    ]
+    assert conversation.profile == "thinking"
+
+
+def test_a_first_message_that_failed_is_retried_not_duplicated(owner, backend):
+    backend.script([[("status", 503)]])
+    raw = api_token(owner)
+    assert chat(raw, [user("Hi")]).status == 502
+    assert chat(raw, [user("Hi")]).status == 200
+    assert Conversation.objects.filter(owner=owner).count() == 1
+    # A later first message of the same words, once that one was answered: a new chat.
+    assert chat(raw, [user("Hi")]).status == 200
+    assert Conversation.objects.filter(owner=owner).count() == 2

@@ -231,3 +231,18 @@ def test_a_client_leaving_a_non_streaming_request_cancels_the_answer(
         time.sleep(0.1)
     assert answer is not None and answer.status == "cancelled"
     assert backend.in_flight == 0
+
+
+def test_the_sdks_own_retry_after_a_failure_keeps_one_conversation(
+    owner, asgi_server, raw_token, backend
+):
+    """The SDK resends a request that got a 5xx (max_retries): the retry replaces the
+    failed answer instead of starting a second conversation."""
+    backend.script([[("status", 500)]])
+    sdk = OpenAI(base_url=f"{asgi_server}/v1", api_key=raw_token, max_retries=2, timeout=30)
+    completion = sdk.chat.completions.create(
+        model="fast", messages=[{"role": "user", "content": "Hello?"}]
+    )
+    assert completion.choices[0].message.content == "Hello from the scripted backend."
+    conversation = Conversation.objects.get(owner=owner)
+    assert [m.status for m in conversation.messages.order_by("id")] == ["complete", "complete"]
