@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from assistant.api.openai_chat import ChatRequest
@@ -95,20 +95,20 @@ def api_retry_match(*, principal: ApiPrincipal, request: ChatRequest) -> Message
     the openai SDK among them, resend a request that got a 5xx). The retry replaces that
     answer instead of starting another conversation."""
     since = timezone.now() - RETRY_WINDOW
-    failed = Message.objects.filter(
-        conversation=OuterRef("pk"),
+    # One query, over the token's few latest conversations only (a retry follows its
+    # failure within seconds): the same cost however many chats the token has.
+    latest = (
+        Conversation.objects.filter(_base_filter(principal, request, since))
+        .order_by("-updated_at")
+        .values("pk")[:THREAD_CANDIDATES]
+    )
+    failures = Message.objects.filter(
+        conversation__in=Subquery(latest),
         role=Message.Role.ASSISTANT,
         status__in=RETRYABLE,
         created_at__gte=since,
-    )
-    asked = Message.objects.filter(
-        conversation=OuterRef("pk"), role=Message.Role.USER, content=request.text.strip()
-    )
-    candidates = (
-        Conversation.objects.filter(_base_filter(principal, request, since))
-        .filter(Exists(failed), Exists(asked))
-        .order_by("-updated_at")[:THREAD_CANDIDATES]
-    )
+    ).select_related("conversation")
+    candidates = [failure.conversation for failure in failures]
     wanted = [*_comparable(request.history), ("user", request.text.strip())]
     for conversation in candidates:
         rows = list(conversation.messages.order_by("created_at", "id"))
