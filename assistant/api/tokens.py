@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -44,7 +45,7 @@ class ApiPrincipal:
     has a team scope and its user is still a member of that team, checked now)."""
 
     token: ApiToken
-    user: models.Model
+    user: User
     team: Team | None
 
     def has(self, scope: str) -> bool:

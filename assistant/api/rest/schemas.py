@@ -72,7 +72,7 @@ class MemoryOut(Schema):
             "valid_from": item.valid_from,
             "valid_to": item.valid_to,
             "supersedes_id": item.supersedes_id,
-            "proposed_by": item.proposed_by.get_username() if item.proposed_by_id else None,
+            "proposed_by": item.proposed_by.get_username() if item.proposed_by else None,
             "created_at": item.created_at,
             "updated_at": item.updated_at,
             "space": space,
@@ -130,7 +130,7 @@ class RevisionOut(Schema):
             "old_status": revision.old_status,
             "new_status": revision.new_status,
             "actor": revision.actor,
-            "changed_by": revision.changed_by.get_username() if revision.changed_by_id else None,
+            "changed_by": revision.changed_by.get_username() if revision.changed_by else None,
             "reason": revision.reason,
             "created_at": revision.created_at,
         }
