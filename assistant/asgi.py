@@ -24,7 +24,10 @@ django_application = RequestBodyLimit(
     limits=lambda: {
         reverse("memory:import"): settings.MEMORY_IMPORT_MAX_BYTES,
         reverse("connectors:uploads-add"): settings.UPLOADS_MAX_REQUEST_BYTES,
+        reverse("rest:memory-import"): settings.MEMORY_IMPORT_MAX_BYTES,
+        reverse("openai:chat-completions"): settings.API_MAX_BODY_BYTES,
     },
+    json_prefixes=("/api/", "/v1/"),
 )
 
 

@@ -10,14 +10,22 @@ uploads, UPLOADS_MAX_REQUEST_BYTES).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 TOO_LARGE = 413
 
 
 class RequestBodyLimit:
-    def __init__(self, app, *, limits: Callable[[], dict[str, int]]):
+    def __init__(
+        self,
+        app,
+        *,
+        limits: Callable[[], dict[str, int]],
+        json_prefixes: tuple[str, ...] = (),
+    ):
         self.app = app
+        self.json_prefixes = json_prefixes  # paths whose refusal is a JSON error (the API)
         self._limits = limits  # called once, on the first request (URLs need Django set up)
         self._resolved: dict[str, int] | None = None
 
@@ -33,9 +41,10 @@ class RequestBodyLimit:
         limit = self.limit_for(scope["path"]) if scope["type"] == "http" else None
         if limit is None:
             return await self.app(scope, receive, send)
+        as_json = scope["path"].startswith(self.json_prefixes) if self.json_prefixes else False
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            return await _refuse(send, limit)
+            return await _refuse(send, limit, as_json=as_json)
         received = 0
         cut_off = started = False
 
@@ -56,7 +65,7 @@ class RequestBodyLimit:
 
         await self.app(scope, limited_receive, tracked_send)
         if cut_off and not started:
-            await _refuse(send, limit)
+            await _refuse(send, limit, as_json=as_json)
 
 
 def _content_length(scope) -> int | None:
@@ -69,14 +78,20 @@ def _content_length(scope) -> int | None:
     return None
 
 
-async def _refuse(send, limit: int) -> None:
-    body = f"The upload is larger than the limit of {limit:,} bytes.\n".encode()
+async def _refuse(send, limit: int, *, as_json: bool = False) -> None:
+    message = f"The request body is larger than the limit of {limit:,} bytes."
+    content_type = b"text/plain; charset=utf-8"
+    body = f"{message}\n".encode()
+    if as_json:  # the API's one error shape (assistant/api/auth.py)
+        error = {"type": "invalid_request_error", "code": "request_too_large", "message": message}
+        body = json.dumps({"error": error}).encode()
+        content_type = b"application/json"
     await send(
         {
             "type": "http.response.start",
             "status": TOO_LARGE,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],

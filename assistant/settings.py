@@ -391,8 +391,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Sign-in (local sign-up, OpenID Connect), connectors (calendars, drives) and memory (embedding,
 # retrieval) live in modules of their own.
+from assistant.settings_api import *  # noqa: E402, F403
 from assistant.settings_auth import *  # noqa: E402, F403
 from assistant.settings_connectors import *  # noqa: E402, F403
 from assistant.settings_memory import *  # noqa: E402, F403
 from assistant.settings_teams import *  # noqa: E402, F403
-from assistant.settings_api import *  # noqa: E402, F403

@@ -21,7 +21,7 @@ Writes from MCP go to the review inbox unless the token says otherwise:
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.http import Http404
 from django.utils import timezone
@@ -65,7 +65,7 @@ def _paused_check(principal: ApiPrincipal) -> None:
 
 
 def _user(principal: ApiPrincipal) -> User:
-    return cast("User", principal.user)
+    return principal.user
 
 
 def _team_account(principal: ApiPrincipal):

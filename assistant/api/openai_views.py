@@ -200,7 +200,7 @@ def _body(request: HttpRequest) -> bytes:
 
 
 @csrf_exempt
-async def chat_completions(request: HttpRequest) -> HttpResponse:
+async def chat_completions(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if request.method != "POST":
         return api_error(405, "method_not_allowed", "Use POST for chat completions.")
     accepted = await _accept_shielded(request)
@@ -208,7 +208,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
         return accepted
     chat = accepted.chat
     completion = Completion(answer_id=accepted.answer_id, model=chat.profile)
-    response: HttpResponse
+    response: HttpResponse | StreamingHttpResponse
     if chat.stream:
         response = StreamingHttpResponse(
             _chunks(completion, chat), content_type="text/event-stream"

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -219,7 +219,7 @@ def _coalesce(events: list) -> list:
     return merged
 
 
-async def answer_stream(*, message_id: int) -> AsyncIterator[tuple[str, str]]:
+async def answer_stream(*, message_id: int) -> AsyncGenerator[tuple[str, str]]:
     """Produce the answer for a pending message, yielding ("reasoning"|"content", text),
     and ("ping", "") when nothing was sent for CHAT_SSE_PING_S.
 
