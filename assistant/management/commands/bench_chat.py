@@ -1,19 +1,44 @@
-"""Benchmark the chat server's own overhead around the model.
+"""Benchmark the chat server's own overhead around the model: latency and server CPU.
 
-Starts a scripted OpenAI-compatible backend that answers instantly and the real ASGI
-app under uvicorn (a subprocess, configured through the environment like production),
-then opens answer streams and measures, per request, on this host's monotonic clock:
+Starts a scripted OpenAI-compatible backend that answers instantly (a thread of this
+process) and the real ASGI app under uvicorn (a subprocess, configured through the
+environment like production), then opens answer streams and measures, per request, on
+this host's monotonic clock:
 
-- pre-backend: client sends GET /stream  ->  the backend has read the model request
+- pre-backend: client sends the request  ->  the backend has read the model request
 - first-token relay: backend sends its first token  ->  the client reads the first
   content frame
 
-Two paths: the browser's (the turn saved beforehand, then GET its stream) and the
-OpenAI-compatible API's (one POST /v1/chat/completions with stream: true, so its
-pre-backend time also covers the token check, the request checks and saving the turn).
-Both include loopback network and client parsing, so they bound the server's overhead
-from above. Run: python manage.py bench_chat [--requests 200] [--concurrency 1,100]
-[--paths browser,api]
+Two paths: the browser's (the turn saved beforehand by this process, then GET its
+stream) and the OpenAI-compatible API's (one POST /v1/chat/completions with stream:
+true, so its pre-backend time also covers the token check, the request checks and
+saving the turn). Both include loopback network and client parsing, so they bound the
+server's overhead from above.
+
+Server CPU comes from the server process' own counters (/proc/<pid>/stat utime + stime,
+its descendants and reaped children included; assistant/bench/cpu.py), never from this
+process' view of time:
+
+1. Pinning: --server-cpus pins every thread of the server, --harness-cpus this process
+   (client and scripted backend); the embedded PostgreSQL stays unpinned and its CPU
+   (the postmaster's tree) is reported apart as db_cpu_ms_per_turn.
+2. Warm-up: the server's embedding model warms up in a thread at start; nothing is
+   measured until the server uses under 2% of a core over 1 s, then a few turns per
+   path run uncounted.
+3. Per run: the server is idle before it (same test) and its counters are read; after
+   the run they are read at the start of the next quiet second, so a run's tail (final
+   saves after the last frame) counts and idle time does not.
+4. Calibration, per path: one at a time with 1-token answers; its CPU per turn is the
+   fixed cost F of a turn. Figures (assistant/bench/chat_figures.py):
+   cpu_ms_per_turn = run CPU / turns; cpu_us_per_token = (run CPU - turns * F) /
+   (tokens - turns), the slope per token beyond a turn's first.
+5. One at a time, the server's counters are also read as each request is sent and as
+   the backend reads the model request: cpu_ms_pre_backend is the mean of the
+   difference (10 ms ticks, averaged over the turns).
+
+The browser path's CPU covers its GET stream only: the send POST that saves the turn is
+done by this process beforehand. Run: python manage.py bench_chat [--requests 200]
+[--concurrency 1,100] [--paths browser,api] [--server-cpus 0 --harness-cpus 1]
 """
 
 from __future__ import annotations
@@ -22,7 +47,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -38,34 +62,22 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.api.tokens import token_create
+from assistant.bench import chat_drive, chat_figures, cpu
+from assistant.bench.chat_figures import stats as _stats
 from assistant.models import Conversation
 from assistant.services.conversations import message_send
 from inference.local_server import free_port
-from memory.bench.stats import percentile
 from memory.management.schema import require_schema
 
 BENCH_USER = "bench-chat"
 PATHS = ("browser", "api")
 # Open answers the bench user may have at once (every browser turn is queued up front).
 MAX_OPEN_ANSWERS = 5000
-
-
-def paced_reply(tokens: int, gap_s: float):
-    """First token at once, then one token every `gap_s` (a model's decode rate)."""
-
-    def reply(request: dict) -> list:
-        chunks: list = []
-        for i in range(tokens):
-            if i and gap_s:
-                chunks.append(("sleep", gap_s))
-            chunks.append({"content": f"tok{i} "})
-        return chunks
-
-    return reply
+__all__ = ["Command", "_machine", "_stats"]
 
 
 class Command(BaseCommand):
-    help = "Measure the server's latency overhead before and after the model's first token."
+    help = "Measure the server's latency overhead and CPU around the model's first token."
 
     def add_arguments(self, parser):
         parser.add_argument("--requests", type=int, default=200)
@@ -80,8 +92,15 @@ class Command(BaseCommand):
             default=3.0,
             help="how long each concurrent stream lasts (10 tokens/s, like a busy GPU)",
         )
+        parser.add_argument("--server-cpus", default=None, help='pin the server, e.g. "0"')
+        parser.add_argument("--harness-cpus", default=None, help='pin this process, e.g. "1"')
+        parser.add_argument("--warmup-turns", type=int, default=5, help="per path, uncounted")
+        parser.add_argument(
+            "--calibration-turns", type=int, default=100, help="1-token turns per path"
+        )
+        parser.add_argument("--idle-timeout", type=float, default=300.0)
 
-    def handle(self, *args, requests, concurrency, json_out, stream_seconds, paths, **options):
+    def handle(self, *args, **options):
         require_schema()
         try:  # test support, in the source checkout only (not shipped in the wheel)
             from scripted_backend import ScriptedBackend
@@ -89,51 +108,118 @@ class Command(BaseCommand):
             raise CommandError(
                 "bench_chat runs from a source checkout (scripted_backend/)."
             ) from error
-        console = Console()
-        levels = [int(c) for c in concurrency.split(",")]
-        chosen = [p.strip() for p in paths.split(",") if p.strip()]
+        self.options = options
+        levels = [int(c) for c in options["concurrency"].split(",")]
+        chosen = [p.strip() for p in options["paths"].split(",") if p.strip()]
         if not chosen or set(chosen) - set(PATHS):
             raise CommandError(f"--paths takes {' and/or '.join(PATHS)}.")
+        try:
+            server_cpus, harness_cpus = (
+                cpu.parse_cpus(options[name]) if options[name] else None
+                for name in ("server_cpus", "harness_cpus")
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        if harness_cpus:  # before the backend's thread starts: it inherits the pinning
+            cpu.pin_threads(os.getpid(), harness_cpus)
+        self.db_cpu = _db_tree()
+        machine = {**_machine(), "load_average_start": os.getloadavg()}
         user = self._bench_user()
-        raw_token = token_create(user=user, name="bench", scopes=["chat"])[1]
-        results = {}
+        self.user = user
+        self.raw_token = token_create(user=user, name="bench", scopes=["chat"])[1]
+        calibration, runs = [], []
         try:
             with ScriptedBackend() as backend:
-                server, base_url = self._start_server(backend.base_url)
+                self.backend = backend
+                server, self.base_url = self._start_server(backend.base_url, server_cpus)
+                self.server_cpu = cpu.TreeCpu(server.pid)
                 try:
+                    _, warmup_s = self.server_cpu.wait_idle(timeout_s=options["idle_timeout"])
+                    for path in chosen:
+                        self._run(path, 1, options["warmup_turns"], tokens=12, tag="warm")
+                    fixed: dict[str, float | None] = {}
+                    for path in chosen:
+                        row = self._run(path, 1, options["calibration_turns"], tokens=1)
+                        fixed[path] = row["server_cpu_s"] / row["turns"] if row["turns"] else None
+                        calibration.append(row)
                     for level, path in [(level, path) for level in levels for path in chosen]:
-                        total = max(requests, level * 3)
-                        backend.reset()
-                        # One at a time: a short, instant answer. Concurrent: long streams
-                        # started evenly, so `level` streams are in flight at steady state.
-                        tokens = 12 if level == 1 else round(stream_seconds * 10)
-                        backend.responder = paced_reply(tokens, 0.0 if level == 1 else 0.1)
-                        spacing = 0.0 if level == 1 else stream_seconds / level
-                        if path == "browser":
-                            urls = self._prepare_turns(user, total, tag=f"c{level}")
-                            cookie = self._session_cookie(user)
-                            drive = self._drive(base_url, urls, cookie, level, spacing)
-                            key = f"concurrency_{level}"
-                        else:
-                            texts = [f"bench api c{level} {i}" for i in range(total)]
-                            drive = self._drive_api(base_url, texts, raw_token, level, spacing)
-                            key = f"api_concurrency_{level}"
-                        timings = asyncio.run(drive)
-                        results[key] = {
-                            "path": path,
-                            **self._summarise(timings, backend.requests, level),
-                        }
+                        total = max(options["requests"], level * 3)
+                        tokens = 12 if level == 1 else round(options["stream_seconds"] * 10)
+                        runs.append(self._run(path, level, total, tokens, fixed=fixed[path]))
+                    machine.update(
+                        warmup_wait_s=round(warmup_s, 1),
+                        server_affinity=cpu.affinity(server.pid),
+                        harness_affinity=cpu.affinity(os.getpid()),
+                        db_measured=self.db_cpu is not None,
+                        load_average_end=os.getloadavg(),
+                    )
                 finally:
                     server.terminate()
                     server.wait(10)
         finally:
             get_user_model().objects.filter(username=BENCH_USER).delete()
-        report = {"benchmark": "chat_overhead", "machine": _machine(), "results": results}
-        self._print(console, results)
-        if json_out:
-            Path(json_out).parent.mkdir(parents=True, exist_ok=True)
-            Path(json_out).write_text(json.dumps(report, indent=2))
-            console.print(f"Wrote {json_out}")
+        bench_settings = {
+            key: options[key]
+            for key in ("requests", "concurrency", "paths", "stream_seconds", "server_cpus",
+                        "harness_cpus", "warmup_turns", "calibration_turns")
+        }  # fmt: skip
+        result = chat_figures.report(
+            machine=machine, settings=bench_settings, calibration=calibration, runs=runs
+        )
+        self._print(Console(), calibration, runs)
+        if options["json_out"]:
+            Path(options["json_out"]).parent.mkdir(parents=True, exist_ok=True)
+            Path(options["json_out"]).write_text(json.dumps(result, indent=2))
+            self.stdout.write(f"Wrote {options['json_out']}")
+
+    def _run(self, path: str, level: int, total: int, tokens: int, *, tag="", fixed=None) -> dict:
+        """One measured run: `total` turns of `tokens`-token answers, `level` at a time.
+        One at a time: instant answers. Concurrent: 10 tokens/s, streams started evenly
+        so that `level` are in flight at steady state."""
+        backend = self.backend
+        tag = tag or f"c{level}t{tokens}"
+        backend.reset()
+        marks: dict[str, float] = {}
+        reply = chat_drive.paced_reply(tokens, 0.0 if level == 1 else 0.1)
+        spacing = 0.0 if level == 1 else self.options["stream_seconds"] / level
+        probe = self.server_cpu.seconds if level == 1 else None
+        backend.responder = chat_drive.probed(reply, probe, marks) if probe else reply
+        if path == "browser":
+            urls = self._prepare_turns(self.user, total, tag=tag)
+            cookie = self._session_cookie(self.user)
+            drive = chat_drive.drive_browser(self.base_url, urls, cookie, level, spacing, probe)
+        else:
+            texts = [f"bench api {tag} {i}" for i in range(total)]
+            drive = chat_drive.drive_api(
+                self.base_url, texts, self.raw_token, level, spacing, probe
+            )
+        self.server_cpu.wait_idle(timeout_s=self.options["idle_timeout"])
+        server_before = self.server_cpu.sample()
+        db_before = self.db_cpu.sample() if self.db_cpu else None
+        harness_before, wall_before = _own_cpu_s(), time.monotonic()
+        timings = asyncio.run(drive)
+        wall, harness = time.monotonic() - wall_before, _own_cpu_s() - harness_before
+        server_after, _ = self.server_cpu.wait_idle(timeout_s=self.options["idle_timeout"])
+        db_after = self.db_cpu.sample() if self.db_cpu else None
+        window = chat_figures.CpuWindow(
+            server_s=server_after - server_before,
+            wall_s=wall,
+            harness_s=harness,
+            db_s=None if db_before is None or db_after is None else db_after - db_before,
+        )
+        latency = chat_drive.summarise(timings, backend.requests, level, _stats)
+        return chat_figures.run_row(
+            path=path,
+            concurrency=level,
+            answer_tokens=tokens,
+            turns=total,
+            latency=latency,
+            window=window,
+            tokens=tokens * len(backend.requests),
+            frames=sum(t["frames"] for t in timings.values()),
+            fixed_turn_s=fixed,
+            pre_backend_cpu=chat_drive.pre_backend_cpu(timings, marks) if probe else None,
+        )
 
     def _bench_user(self):
         User = get_user_model()
@@ -146,6 +232,7 @@ class Command(BaseCommand):
         session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
         session["_auth_user_hash"] = user.get_session_auth_hash()
         session.create()
+        assert session.session_key is not None
         return session.session_key
 
     def _prepare_turns(self, user, count: int, *, tag: str) -> list[tuple[str, str]]:
@@ -159,7 +246,7 @@ class Command(BaseCommand):
                 turns.append((text, f"/c/{conversation.pk}/m/{answer.pk}/stream"))
         return turns
 
-    def _start_server(self, backend_url: str):
+    def _start_server(self, backend_url: str, cpus: set[int] | None):
         port = free_port()
         env = {
             **os.environ,
@@ -174,120 +261,58 @@ class Command(BaseCommand):
              "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
             env=env,
         )  # fmt: skip
+        if cpus:  # at once (one thread yet), and every thread once it answers
+            cpu.pin_threads(server.pid, cpus)
         base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+            try:  # liveness: the process answers (readiness also wants Redis)
+                if httpx.get(f"{base_url}/healthz?live=1", timeout=1).status_code == 200:
+                    if cpus:
+                        cpu.pin_tree(server.pid, cpus)
                     return server, base_url
             except httpx.HTTPError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         server.kill()
         raise RuntimeError("uvicorn did not start")
 
-    async def _drive(self, base_url, turns, cookie, level, spacing) -> dict[str, dict]:
-        limits = httpx.Limits(max_connections=level + 10, max_keepalive_connections=level + 10)
-        timings: dict[str, dict] = {}
-        gate = asyncio.Semaphore(level)
-        async with httpx.AsyncClient(
-            base_url=base_url, cookies={"sessionid": cookie}, limits=limits, timeout=60
-        ) as client:
-
-            async def one(index: int, text: str, url: str) -> None:
-                await asyncio.sleep(index * spacing)
-                async with gate:
-                    sent = time.monotonic_ns()
-                    first = None
-                    async with client.stream("GET", url) as response:
-                        async for line in response.aiter_lines():
-                            if first is None and line == "event: content":
-                                first = time.monotonic_ns()
-                    timings[text] = {"sent_ns": sent, "first_frame_ns": first}
-
-            await asyncio.gather(*(one(i, text, url) for i, (text, url) in enumerate(turns)))
-        return timings
-
-    async def _drive_api(self, base_url, texts, raw_token, level, spacing) -> dict[str, dict]:
-        """The same measure through POST /v1/chat/completions (stream: true): the first
-        chunk with non-empty delta.content is the first token."""
-        limits = httpx.Limits(max_connections=level + 10, max_keepalive_connections=level + 10)
-        timings: dict[str, dict] = {}
-        gate = asyncio.Semaphore(level)
-        headers = {"Authorization": f"Bearer {raw_token}"}
-        async with httpx.AsyncClient(
-            base_url=base_url, headers=headers, limits=limits, timeout=60
-        ) as client:
-
-            async def one(index: int, text: str) -> None:
-                await asyncio.sleep(index * spacing)
-                body = {
-                    "model": "fast",
-                    "messages": [{"role": "user", "content": text}],
-                    "stream": True,
-                }
-                async with gate:
-                    sent = time.monotonic_ns()
-                    first = None
-                    async with client.stream("POST", "/v1/chat/completions", json=body) as reply:
-                        async for line in reply.aiter_lines():
-                            if first is None and _has_content(line):
-                                first = time.monotonic_ns()
-                    timings[text] = {"sent_ns": sent, "first_frame_ns": first}
-
-            await asyncio.gather(*(one(i, text) for i, text in enumerate(texts)))
-        return timings
-
-    def _summarise(self, timings, backend_requests, level) -> dict:
-        pre, relay = [], []
-        for request in backend_requests:
-            text = request["messages"][-1]["content"]
-            timing = timings.get(text)
-            if not timing or timing["first_frame_ns"] is None or request.first_token_ns is None:
-                continue
-            pre.append((request.arrived_ns - timing["sent_ns"]) / 1e6)
-            relay.append((timing["first_frame_ns"] - request.first_token_ns) / 1e6)
-        return {
-            "concurrency": level,
-            "requests": len(pre),
-            "pre_backend_ms": _stats(pre),
-            "first_token_relay_ms": _stats(relay),
-            "added_before_first_token_ms": _stats([a + b for a, b in zip(pre, relay, strict=True)]),
-        }
-
-    def _print(self, console, results) -> None:
+    def _print(self, console, calibration, runs) -> None:
         table = Table(title="Chat server overhead (ms)")
         for column in ["path", "concurrency", "requests", "measure", "p50", "p95", "max"]:
             table.add_column(column, justify="right")
-        for result in results.values():
-            for measure in [
-                "pre_backend_ms",
-                "first_token_relay_ms",
-                "added_before_first_token_ms",
-            ]:
-                s = result[measure]
-                table.add_row(result["path"], str(result["concurrency"]), str(result["requests"]),
+        for row in runs:
+            for measure in chat_figures.LATENCY_KEYS:
+                s = row[measure]
+                table.add_row(row["path"], str(row["concurrency"]), str(row["requests"]),
                               measure, f"{s['p50']:.1f}", f"{s['p95']:.1f}",
                               f"{s['max']:.1f}")  # fmt: skip
         console.print(table)
+        table = Table(title="Server CPU (calibration: 1-token answers, one at a time)")
+        columns = ["path", "concurrency", "answer_tokens", "cpu_ms_per_turn", "cpu_us_per_token",
+                   "cpu_ms_pre_backend", "db_cpu_ms_per_turn", "server_core_share",
+                   "harness_core_share"]  # fmt: skip
+        for column in columns:
+            table.add_column(column, justify="right")
+        for row in [*calibration, *runs]:
+            table.add_row(*("-" if row[c] is None else str(row[c]) for c in columns))
+        console.print(table)
 
 
-def _has_content(line: str) -> bool:
-    """An SSE line of /v1/ carrying answer text (not the role chunk, not a ping)."""
-    if not line.startswith("data: {"):
-        return False
-    choices = json.loads(line[6:]).get("choices") or [{}]
-    return bool(choices[0].get("delta", {}).get("content"))
+def _own_cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
-def _stats(values: list[float]) -> dict:
-    if not values:
-        return {"p50": 0.0, "p95": 0.0, "max": 0.0, "mean": 0.0}
-    return {
-        "p50": round(percentile(values, 0.5), 2),
-        "p95": round(percentile(values, 0.95), 2),
-        "max": round(max(values), 2),
-        "mean": round(statistics.fmean(values), 2),
-    }
+def _db_tree() -> cpu.TreeCpu | None:
+    """The embedded PostgreSQL's process tree (None with DATABASE_URL: not on this host
+    as far as we know)."""
+    if settings.DATABASES["default"]["ENGINE"] != "assistant.embedded_pg":
+        return None
+    from assistant.embedded_pg.lifecycle import running_server
+
+    server = running_server(Path(settings.DATA_DIR))
+    return cpu.TreeCpu(server.postmaster_pid) if server else None
 
 
 def _machine() -> dict:
