@@ -3,6 +3,8 @@
 
 Usage: healthcheck [URL]   (default http://127.0.0.1:8000/healthz)
 
+/healthz answers 200 while the database and Redis answer; /healthz?live=1 checks the process only.
+
 Standard library only, so it works without curl in the slim image. Redirects are not followed
 (a redirect to HTTPS would otherwise make the probe fail), and the request is sent with
 "Host: localhost" so the check does not depend on the deployment's ALLOWED_HOSTS.
@@ -20,7 +22,8 @@ def main() -> int:
     conn_cls = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
     conn = conn_cls(url.hostname or "127.0.0.1", url.port, timeout=5)
     try:
-        conn.request("GET", url.path or "/", headers={"Host": "localhost"})
+        target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        conn.request("GET", target, headers={"Host": "localhost"})
         status = conn.getresponse().status
     except OSError as exc:
         print(f"healthcheck: {exc}", file=sys.stderr)

@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 
 from tests.conftest import serve_asgi
+from tests.pipeline.worker import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_README = ROOT / "deploy" / "README.md"
@@ -64,7 +66,18 @@ def test_check_deploy_passes_with_the_documented_production_settings():
     assert "no issues" in result.stdout + result.stderr
 
 
-def test_healthcheck_passes_with_the_recommended_allowed_hosts(transactional_db, settings):
+@pytest.fixture
+def redis_running(settings):
+    """/healthz answers 200 only while the database and Redis do."""
+    server = RedisServer().start()
+    settings.REDIS_URL = server.url
+    yield server
+    server.stop()
+
+
+def test_healthcheck_passes_with_the_recommended_allowed_hosts(
+    transactional_db, settings, redis_running
+):
     settings.ALLOWED_HOSTS = production_settings()["ALLOWED_HOSTS"].split(",")
     settings.SECURE_SSL_REDIRECT = True
     settings.DEBUG = False
