@@ -8,22 +8,26 @@ variant for background workers and raises InferenceError instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import threading
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import httpx2
 import openai
 from openai import AsyncOpenAI, OpenAI
+from openai._constants import RAW_RESPONSE_HEADER
 
 from .config import BackendConfig
 from .errors import InferenceError, error_from_exception, incomplete_stream_error
 from .events import ContentDelta, Done, ReasoningDelta, StreamEvent, Usage
 from .reasoning import ThinkTagSplitter, split_reasoning
+from .sse import SseDecoder
 from .tokens import estimate_message_tokens, estimate_tokens
 
 Messages = list[dict[str, Any]]
@@ -65,12 +69,22 @@ _sync_lock = threading.Lock()
 
 
 def get_async_client(config: BackendConfig) -> AsyncOpenAI:
-    """Shared AsyncOpenAI client for config on the running loop (reuses its pool)."""
+    """Shared AsyncOpenAI client for config on the running loop.
+
+    All configurations with the same base URL share one connection pool (keep-alive
+    connections are reused across turns); they differ only in key and timeouts."""
     per_loop = _async_clients.setdefault(asyncio.get_running_loop(), {})
     key = _cache_key(config)
-    if key not in per_loop:
-        per_loop[key] = make_async_client(config)
-    return per_loop[key]
+    client = per_loop.get(key)
+    if client is None:
+        pool = next((c for k, c in per_loop.items() if k[0] == config.base_url), None)
+        if pool is None:
+            client = make_async_client(config)
+        else:
+            options = _client_options(config)
+            client = pool.with_options(api_key=options["api_key"], timeout=options["timeout"])
+        per_loop[key] = client
+    return client
 
 
 def get_client(config: BackendConfig) -> OpenAI:
@@ -126,49 +140,150 @@ def _reasoning_text(obj: Any) -> str | None:
     return None
 
 
+# The constant part of a streaming request, serialised once per configuration: a turn
+# only serialises its messages (the SDK's per-request transform of the whole body is
+# skipped; it still adds auth, maps HTTP errors and applies the timeouts).
+_STREAM_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "text/event-stream",
+    RAW_RESPONSE_HEADER: "stream",  # hand back the open response, body unread
+}
+# After [DONE] the rest of the body (the chunked terminator) is read so the connection
+# goes back to the pool; a server that keeps sending is cut off instead.
+DRAIN_TIMEOUT_S = 1.0
+DRAIN_MAX_BYTES = 64 * 1024
+
+
+@functools.lru_cache(maxsize=64)
+def _request_prefix(config: BackendConfig, include_usage: bool) -> bytes:
+    """`{"model": ..., "stream": true, ..., "messages": ` — the body up to its messages."""
+    head = _request_kwargs(config, [], stream=True, include_usage=include_usage)
+    del head["messages"]
+    return json.dumps(head)[:-1].encode() + b', "messages": '
+
+
+def stream_request_body(config: BackendConfig, messages: Messages, *, include_usage: bool) -> bytes:
+    """The JSON body of a streaming chat request (what the SDK would send)."""
+    return _request_prefix(config, include_usage) + json.dumps(messages).encode() + b"}"
+
+
 async def _open_stream(
-    client: AsyncOpenAI, config: BackendConfig, messages: Messages, stack: AsyncExitStack
-) -> Any:
-    """Open the raw streaming response (the SDK still builds the request and maps HTTP
-    errors; chunks are parsed as plain JSON, which is ~30x cheaper than the SDK's
-    per-chunk models and matters at hundreds of concurrent streams)."""
-    create = client.chat.completions.with_streaming_response.create
+    client: AsyncOpenAI, config: BackendConfig, messages: Messages
+) -> httpx2.Response:
+    """Open the streaming response; its body is left unread for the caller (who must
+    close it). Servers that reject stream_options are asked again without it."""
     try:
-        return await stack.enter_async_context(
-            create(**_request_kwargs(config, messages, stream=True, include_usage=True))
-        )
+        body = stream_request_body(config, messages, include_usage=True)
+        return await _post_stream(client, body)
     except Exception as exc:
         if not _rejects_stream_options(exc):
             raise
-    return await stack.enter_async_context(create(**_request_kwargs(config, messages, stream=True)))
+    return await _post_stream(client, stream_request_body(config, messages, include_usage=False))
 
 
-class _SseBody:
-    """The JSON chunks of an OpenAI-style SSE body, until [DONE].
+async def _post_stream(client: AsyncOpenAI, body: bytes) -> httpx2.Response:
+    return await client.post(
+        "/chat/completions",
+        cast_to=httpx2.Response,
+        content=body,
+        options={"headers": _STREAM_HEADERS},
+    )
 
-    `done` says whether [DONE] arrived: a body that merely stops (a proxy or a crashed
-    server closing it cleanly) looks the same to the transport as a finished one."""
 
-    __slots__ = ("done", "response")
+def _payload_chunk(payload: bytes, response: httpx2.Response) -> dict[str, Any] | None:
+    """One SSE payload as a JSON chunk; None for [DONE]. An error event raises."""
+    if payload[:1] != b"{" and payload.strip() == b"[DONE]":
+        return None
+    chunk = json.loads(payload)
+    if not isinstance(chunk, dict):
+        raise ValueError(f"expected a JSON object, got {type(chunk).__name__}")
+    error = chunk.get("error")
+    if error:
+        message = error.get("message") if isinstance(error, dict) else str(error)
+        raise openai.APIError(str(message), response.request, body=chunk)
+    return chunk
 
-    def __init__(self, response: Any) -> None:
-        self.response = response
-        self.done = False
 
-    async def chunks(self) -> AsyncIterator[dict[str, Any]]:
-        async for line in self.response.iter_lines():
-            if not line.startswith("data:"):
-                continue  # blank separators, comments, event names
-            data = line[5:].strip()
-            if data == "[DONE]":
-                self.done = True
-                return
-            chunk = json.loads(data)
-            if isinstance(chunk, dict) and chunk.get("error"):
-                error = chunk["error"]
-                message = error.get("message") if isinstance(error, dict) else str(error)
-                raise openai.APIError(str(message), self.response.http_request, body=chunk)
-            yield chunk
+async def _drain(pieces: AsyncIterator[bytes]) -> None:
+    """Read what follows [DONE] so the connection can be reused; give up quietly."""
+    seen = 0
+    try:
+        async with asyncio.timeout(DRAIN_TIMEOUT_S):
+            async for piece in pieces:
+                seen += len(piece)
+                if seen > DRAIN_MAX_BYTES:
+                    return
+    except Exception:
+        pass  # the answer is complete; the connection is just not reused
+
+
+class _Relay:
+    """Turns the stream's JSON chunks into events, remembering how the stream went."""
+
+    __slots__ = (
+        "finish_reason",
+        "saw_content",
+        "saw_reasoning",
+        "separate_reasoning",
+        "splitter",
+    )
+
+    def __init__(self, config: BackendConfig) -> None:
+        self.splitter = ThinkTagSplitter(starts_open=config.reasoning_starts_open)
+        self.separate_reasoning = False  # server has a reasoning parser: content is pure answer
+        self.saw_reasoning = self.saw_content = False
+        self.finish_reason: str | None = None
+
+    def events(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        pending: list[StreamEvent] = []
+        for choice in chunk.get("choices") or ():
+            self.finish_reason = choice.get("finish_reason") or self.finish_reason
+            delta = choice.get("delta")
+            if not delta:
+                continue
+            reasoning = _reasoning_text(delta)
+            if reasoning:
+                if not self.separate_reasoning:
+                    self.separate_reasoning = True
+                    pending.extend(self.splitter.finish())  # flush what was fed before
+                pending.append(ReasoningDelta(reasoning))
+            content = delta.get("content")
+            if content:
+                if self.separate_reasoning:
+                    pending.append(ContentDelta(content))
+                else:
+                    pending.extend(self.splitter.feed(content))
+        usage = chunk.get("usage")
+        if usage:
+            prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+            pending.append(Usage(int(prompt or 0), int(completion or 0)))
+        for event in pending:
+            if isinstance(event, ContentDelta):
+                self.saw_content = True
+            elif isinstance(event, ReasoningDelta):
+                self.saw_reasoning = True
+        return pending
+
+    def done(self, *, saw_done_marker: bool) -> Done:
+        if self.separate_reasoning:
+            # A reasoning parser that never saw "</think>" files the whole reply as
+            # reasoning; if the model stopped normally without content, that was the answer.
+            reasoning_was_answer = (
+                self.saw_reasoning and not self.saw_content and self.finish_reason == "stop"
+            )
+        else:
+            # Truncated thinking ("length") or a missing finish_reason is not an answer,
+            # whatever the tags say.
+            reasoning_was_answer = (
+                self.splitter.ended_in_implicit_reasoning
+                and self.finish_reason not in (None, "length")
+            )
+        return Done(
+            finish_reason=self.finish_reason,
+            reasoning_was_answer=reasoning_was_answer and not self.saw_content,
+            leading_content_was_reasoning=self.splitter.stray_close_seen,
+            saw_done_marker=saw_done_marker,
+        )
 
 
 # -- streaming ----------------------------------------------------------------------
@@ -183,82 +298,65 @@ async def stream_chat(
     (the last one wins), then Done — or a single StreamError and nothing after it.
     Deltas yielded before an error stay valid (partial answer). A body that ends with
     neither [DONE] nor a finish_reason is an error: the answer may be cut short.
+
+    The body is read as raw bytes and split by SseDecoder (no per-line objects). After
+    [DONE] the rest of the body is drained, so the connection returns to the client's
+    keep-alive pool; closing the generator early (or cancelling it) closes the request.
     """
     client = client or get_async_client(config)
-    splitter = ThinkTagSplitter(starts_open=config.reasoning_starts_open)
-    separate_reasoning = False  # server has a reasoning parser: content is pure answer
-    saw_reasoning = saw_content = False
-    finish_reason: str | None = None
+    try:
+        response = await _open_stream(client, config, messages)
+    except Exception as exc:
+        yield error_from_exception(exc, config).to_event()
+        return
 
-    async with AsyncExitStack() as stack:
+    relay = _Relay(config)
+    done = False
+    pieces: AsyncGenerator[bytes, None] | None = None
+    try:
+        if response.headers.get("content-encoding"):
+            pieces = response.aiter_bytes()  # compressed: let httpx decode it
+        else:
+            pieces = response.aiter_raw()
+        decoder = SseDecoder()
         try:
-            response = await _open_stream(client, config, messages, stack)
-        except Exception as exc:
-            yield error_from_exception(exc, config).to_event()
-            return
-
-        body = _SseBody(response)
-        try:
-            async for chunk in body.chunks():
-                pending: list[StreamEvent] = []
-                for choice in chunk.get("choices") or ():
-                    finish_reason = choice.get("finish_reason") or finish_reason
-                    delta = choice.get("delta")
-                    if not delta:
-                        continue
-                    reasoning = _reasoning_text(delta)
-                    if reasoning:
-                        if not separate_reasoning:
-                            separate_reasoning = True
-                            pending.extend(splitter.finish())  # flush what was fed before
-                        pending.append(ReasoningDelta(reasoning))
-                    content = delta.get("content")
-                    if content:
-                        if separate_reasoning:
-                            pending.append(ContentDelta(content))
-                        else:
-                            pending.extend(splitter.feed(content))
-                usage = chunk.get("usage")
-                if usage:
-                    pending.append(
-                        Usage(
-                            int(usage.get("prompt_tokens") or 0),
-                            int(usage.get("completion_tokens") or 0),
-                        )
-                    )
-                for event in pending:
-                    saw_reasoning |= isinstance(event, ReasoningDelta)
-                    saw_content |= isinstance(event, ContentDelta)
-                    yield event
+            async for piece in pieces:
+                for payload in decoder.feed(piece):
+                    chunk = _payload_chunk(payload, response)
+                    if chunk is None:
+                        done = True
+                        break
+                    for event in relay.events(chunk):
+                        yield event
+                if done:
+                    await _drain(pieces)
+                    break
+            else:
+                for payload in decoder.flush():
+                    chunk = _payload_chunk(payload, response)
+                    if chunk is None:
+                        done = True
+                        break
+                    for event in relay.events(chunk):
+                        yield event
         except Exception as exc:
             yield error_from_exception(exc, config, mid_stream=True).to_event()
             return
+    finally:
+        with contextlib.suppress(Exception):
+            if pieces is not None:
+                await pieces.aclose()
+            await response.aclose()
 
-    if not separate_reasoning:
-        for event in splitter.finish():
-            saw_content |= isinstance(event, ContentDelta)
+    if not relay.separate_reasoning:
+        for event in relay.splitter.finish():
+            relay.saw_content |= isinstance(event, ContentDelta)
             yield event
-    if not body.done and finish_reason is None:
+    if not done and relay.finish_reason is None:
         # Cut off without a word: keep what arrived (yielded above), never promote it.
         yield incomplete_stream_error(config).to_event()
         return
-    if separate_reasoning:
-        # A reasoning parser that never saw "</think>" files the whole reply as
-        # reasoning; if the model stopped normally without content, that was the answer.
-        reasoning_was_answer = saw_reasoning and not saw_content and finish_reason == "stop"
-    else:
-        # Truncated thinking ("length") or a missing finish_reason is not an answer,
-        # whatever the tags say.
-        reasoning_was_answer = splitter.ended_in_implicit_reasoning and finish_reason not in (
-            None,
-            "length",
-        )
-    yield Done(
-        finish_reason=finish_reason,
-        reasoning_was_answer=reasoning_was_answer and not saw_content,
-        leading_content_was_reasoning=splitter.stray_close_seen,
-        saw_done_marker=body.done,
-    )
+    yield relay.done(saw_done_marker=done)
 
 
 # -- blocking completion ------------------------------------------------------------
