@@ -51,7 +51,11 @@ def has_content(line: str) -> bool:
 
 
 def _limits(level: int) -> httpx.Limits:
-    return httpx.Limits(max_connections=level + 10, max_keepalive_connections=level + 10)
+    # Idle connections are dropped well before uvicorn's 5 s keep-alive timeout, so the
+    # client never reuses one the server is closing (a ReadError, not the server's fault).
+    return httpx.Limits(
+        max_connections=level + 10, max_keepalive_connections=level + 10, keepalive_expiry=2.0
+    )
 
 
 async def drive_browser(
@@ -74,18 +78,22 @@ async def drive_browser(
             async with gate:
                 cpu_sent = cpu() if cpu else None
                 sent = time.monotonic_ns()
-                first, frames = None, 0
-                async with client.stream("GET", url) as response:
-                    async for line in response.aiter_lines():
-                        if line == "event: content":
-                            frames += 1
-                            if first is None:
-                                first = time.monotonic_ns()
+                first, frames, error = None, 0, None
+                try:
+                    async with client.stream("GET", url) as response:
+                        async for line in response.aiter_lines():
+                            if line == "event: content":
+                                frames += 1
+                                if first is None:
+                                    first = time.monotonic_ns()
+                except httpx.HTTPError as exc:  # counted, not fatal: the run goes on
+                    error = type(exc).__name__
                 timings[text] = {
                     "sent_ns": sent,
                     "first_frame_ns": first,
                     "cpu_sent_s": cpu_sent,
                     "frames": frames,
+                    "error": error,
                 }
 
         await asyncio.gather(*(one(i, text, url) for i, (text, url) in enumerate(turns)))
@@ -119,18 +127,22 @@ async def drive_api(
             async with gate:
                 cpu_sent = cpu() if cpu else None
                 sent = time.monotonic_ns()
-                first, frames = None, 0
-                async with client.stream("POST", "/v1/chat/completions", json=body) as reply:
-                    async for line in reply.aiter_lines():
-                        if has_content(line):
-                            frames += 1
-                            if first is None:
-                                first = time.monotonic_ns()
+                first, frames, error = None, 0, None
+                try:
+                    async with client.stream("POST", "/v1/chat/completions", json=body) as reply:
+                        async for line in reply.aiter_lines():
+                            if has_content(line):
+                                frames += 1
+                                if first is None:
+                                    first = time.monotonic_ns()
+                except httpx.HTTPError as exc:  # counted, not fatal: the run goes on
+                    error = type(exc).__name__
                 timings[text] = {
                     "sent_ns": sent,
                     "first_frame_ns": first,
                     "cpu_sent_s": cpu_sent,
                     "frames": frames,
+                    "error": error,
                 }
 
         await asyncio.gather(*(one(i, text) for i, text in enumerate(texts)))
@@ -138,7 +150,12 @@ async def drive_api(
 
 
 def summarise(timings: Timings, backend_requests, level: int, stats) -> dict:
-    """Latency per request, matched to the backend's record of it by message text."""
+    """Latency per request, matched to the backend's record of it by message text;
+    transport errors counted by kind."""
+    errors: dict[str, int] = {}
+    for timing in timings.values():
+        if timing.get("error"):
+            errors[timing["error"]] = errors.get(timing["error"], 0) + 1
     pre, relay = [], []
     for request in backend_requests:
         timing = timings.get(request["messages"][-1]["content"])
@@ -149,6 +166,7 @@ def summarise(timings: Timings, backend_requests, level: int, stats) -> dict:
     return {
         "concurrency": level,
         "requests": len(pre),
+        "transport_errors": errors,
         "pre_backend_ms": stats(pre),
         "first_token_relay_ms": stats(relay),
         "added_before_first_token_ms": stats([a + b for a, b in zip(pre, relay, strict=True)]),

@@ -92,6 +92,7 @@ def run_row(
         "path": path,
         "requests": latency["requests"],
         "errors": turns - latency["requests"],
+        "transport_errors": latency.get("transport_errors", {}),
         "p50_added_ms": added["p50"],
         "p95_added_ms": added["p95"],
         "cpu_ms_per_turn": per_turn_ms(window.server_s, turns),

@@ -141,13 +141,20 @@ def test_latency_and_pre_backend_cpu_are_matched_by_message_text() -> None:
     ms = 1_000_000
     timings = {
         "a": {"sent_ns": 0, "first_frame_ns": 30 * ms, "cpu_sent_s": 1.0, "frames": 3},
-        "b": {"sent_ns": 100 * ms, "first_frame_ns": None, "cpu_sent_s": 2.0, "frames": 0},
+        "b": {
+            "sent_ns": 100 * ms,
+            "first_frame_ns": None,
+            "cpu_sent_s": 2.0,
+            "frames": 0,
+            "error": "ReadError",
+        },
         "c": {"sent_ns": 200 * ms, "first_frame_ns": 250 * ms, "cpu_sent_s": 3.0, "frames": 1},
     }
     requests = [Recorded("a", 20 * ms, 28 * ms), Recorded("b", 120 * ms, None),
                 Recorded("c", 240 * ms, 245 * ms)]  # fmt: skip
     latency = chat_drive.summarise(timings, requests, 1, chat_figures.stats)
     assert latency["requests"] == 2  # "b" never got a token
+    assert latency["transport_errors"] == {"ReadError": 1}
     assert latency["pre_backend_ms"]["max"] == 40.0
     assert latency["added_before_first_token_ms"]["p50"] == 33.5  # (20 + 2 and 40 + 5)
     marks = {"a": 1.02, "c": 3.04}

@@ -132,6 +132,7 @@ class Command(BaseCommand):
             with ScriptedBackend() as backend:
                 self.backend = backend
                 server, self.base_url = self._start_server(backend.base_url, server_cpus)
+                self.server = server
                 self.server_cpu = cpu.TreeCpu(server.pid)
                 try:
                     _, warmup_s = self.server_cpu.wait_idle(timeout_s=options["idle_timeout"])
@@ -199,6 +200,8 @@ class Command(BaseCommand):
         harness_before, wall_before = _own_cpu_s(), time.monotonic()
         timings = asyncio.run(drive)
         wall, harness = time.monotonic() - wall_before, _own_cpu_s() - harness_before
+        if self.server.poll() is not None:
+            raise CommandError(f"The server exited ({self.server.returncode}) during a run.")
         server_after, _ = self.server_cpu.wait_idle(timeout_s=self.options["idle_timeout"])
         db_after = self.db_cpu.sample() if self.db_cpu else None
         window = chat_figures.CpuWindow(
