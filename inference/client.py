@@ -48,9 +48,20 @@ def _cache_key(config: BackendConfig) -> tuple[str, str, float, float]:
     return (config.base_url, config.api_key, config.timeout_s, config.connect_timeout_s)
 
 
+# Idle keep-alive connections are dropped after this long: below the 5 s after which
+# uvicorn-based servers (vLLM, the scripted backend) close them, so a turn never sends
+# its request down a connection the server is closing at that moment.
+KEEPALIVE_EXPIRY_S = 4.0
+_ASYNC_LIMITS = httpx2.Limits(
+    max_connections=1000, max_keepalive_connections=100, keepalive_expiry=KEEPALIVE_EXPIRY_S
+)
+
+
 def make_async_client(config: BackendConfig) -> AsyncOpenAI:
-    """A new AsyncOpenAI client for config; the caller owns (and closes) it."""
-    return AsyncOpenAI(**_client_options(config))
+    """A new AsyncOpenAI client (with its own connection pool) for config; the caller
+    owns (and closes) it."""
+    http_client = openai.DefaultAsyncHttpxClient(limits=_ASYNC_LIMITS)
+    return AsyncOpenAI(**_client_options(config), http_client=http_client)
 
 
 def make_client(config: BackendConfig) -> OpenAI:

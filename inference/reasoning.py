@@ -59,6 +59,9 @@ class ThinkTagSplitter:
     def feed(self, text: str) -> list[TextDelta]:
         if not text:
             return []
+        if not self._buffer and not self._strip_leading and "<" not in text:
+            # No tag can start in text (the common token): the same result as _drain's.
+            return [ReasoningDelta(text) if self._in_reasoning else ContentDelta(text)]
         self._buffer += text
         return self._drain(final=False)
 

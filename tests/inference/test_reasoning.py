@@ -213,3 +213,23 @@ def test_estimate_message_tokens() -> None:
         {"role": "assistant", "content": None},
     ]
     assert estimate_message_tokens(messages) == (4 + 5) + (4 + 1) + (4 + 0) + 2
+
+
+@pytest.mark.parametrize("starts_open", [False, True])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain words, <b>markup</b> and a late <think> that stays text.",
+        "  \n lead, then </think> mid-way, then <think> and </think> again",
+        "<think>\n step one <not a tag> step two </think>\n\n answer <with> tags",
+    ],
+)
+def test_token_sized_chunks_match_whole_text(text: str, starts_open: bool) -> None:
+    # Token-sized pieces without "<" take the splitter's fast path; the result must be
+    # exactly what feeding the whole text at once gives.
+    tokens = [text[i : i + 3] for i in range(0, len(text), 3)]
+    whole = run([text], starts_open=starts_open)
+    pieces = run(tokens, starts_open=starts_open)
+    assert pieces[:2] == whole[:2]
+    assert pieces[2].stray_close_seen == whole[2].stray_close_seen
+    assert pieces[2].ended_in_implicit_reasoning == whole[2].ended_in_implicit_reasoning
