@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export ASSISTANT_DATA_DIR := $(abspath $(DATA_DIR))
 
-.PHONY: install run test lint format bench clean-data
+.PHONY: install run test lint format bench loadtest clean-data
 
 install: $(VENV)/.installed
 
@@ -61,3 +61,10 @@ lint:
 
 bench: install
 	DEBUG=true ASSISTANT_DATA_DIR=$(CURDIR)/var/test $(PY) manage.py bench_chat --json bench-results/chat.json
+
+# Locust as users behave (deploy/load/locustfile.py) against uvicorn with WEB_CONCURRENCY
+# workers and the scripted backend: USERS=10,50,100,200 by default, CSV and JSON in
+# bench-results/load/. Results in BENCHMARKS.md ("Load test as users behave").
+USERS ?= 10,50,100,200
+loadtest: install
+	DEBUG=true ASSISTANT_DATA_DIR=$(CURDIR)/var/test $(PY) manage.py loadtest --users $(USERS) --out bench-results/load
