@@ -205,7 +205,7 @@ def _payload_chunk(payload: bytes, response: httpx2.Response) -> dict[str, Any] 
     """One SSE payload as a JSON chunk; None for [DONE]. An error event raises."""
     if payload[:1] != b"{" and payload.strip() == b"[DONE]":
         return None
-    chunk = json.loads(payload)
+    chunk = json.loads(payload.decode())  # skips json's own encoding detection
     if not isinstance(chunk, dict):
         raise ValueError(f"expected a JSON object, got {type(chunk).__name__}")
     error = chunk.get("error")
