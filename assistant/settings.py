@@ -240,8 +240,10 @@ CHAT_HISTORY_TOKEN_BUDGET = env_int("CHAT_HISTORY_TOKEN_BUDGET", 6000, minimum=1
 CHAT_MAX_CONCURRENT_STREAMS = env_int("CHAT_MAX_CONCURRENT_STREAMS", 4, minimum=1)
 # A ": ping" comment on an idle answer stream this often (proxies cut idle streams at 60 s).
 CHAT_SSE_PING_S = env_float("CHAT_SSE_PING_S", 15.0, minimum=0.1)
-# A streaming answer whose heartbeat (written every flush, ~0.5 s) is older than this has
-# lost its producer; beat closes it as failed, and Stop or Regenerate may close it.
+# One UPDATE this often saves a streaming answer and its heartbeat, and sees a Stop request
+# (a crash loses at most this much of it). A heartbeat older than CHAT_STREAM_STALE_S means
+# the producer is gone: beat closes the answer as failed, and Stop or Regenerate may close it.
+CHAT_FLUSH_EVERY_S = env_float("CHAT_FLUSH_EVERY_S", 2.0, minimum=0.05)
 CHAT_STREAM_STALE_S = env_int("CHAT_STREAM_STALE_S", 120, minimum=10)
 
 # --- Accounts, static, i18n ------------------------------------------------------------

@@ -3,8 +3,18 @@
 The view turns the yielded (kind, text) pairs into SSE frames. Whatever happens
 (backend down, timeout, user stop, browser gone, a failure of our own between the claim
 and the last token) the partial answer and the reason are saved, and the user's message
-was saved before this ever ran. Every flush also writes `heartbeat_at`: if even saving
-the failure fails, beat closes the answer once the heartbeat goes stale (recovery.py).
+was saved before this ever ran.
+
+Progress is saved every CHAT_FLUSH_EVERY_S (default 2 s) with one `UPDATE … RETURNING
+cancel_requested`, which also writes `heartbeat_at` and is where a Stop request is seen:
+a stop takes effect within that interval. A crash of this process loses at most the text
+streamed since the last save; beat closes the answer once its heartbeat goes stale
+(recovery.py), with the text of the last save.
+
+The backend is read by one reader per answer (not a task, queue and timeout per event):
+it appends events to a list and wakes the relay only when the relay waits for them. The
+relay takes everything that arrived at once, so under load several tokens leave in one
+frame; a timer runs only while the backend is silent (pings, saves, stop requests).
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from assistant.db import db_async
@@ -34,7 +45,6 @@ from inference import (
     stream_chat,
 )
 
-FLUSH_EVERY_S = 0.5
 _END = object()
 _OPEN = Message.Status.STREAMING
 # Tasks that close an answer after the browser left mid-claim (kept referenced until done).
@@ -88,7 +98,8 @@ class AnswerRecorder:
         error: str = "",
         answer_was_reasoning: bool = False,
         finish_reason: str | None = None,
-    ) -> None:
+    ) -> dict | None:
+        """Close the answer; the fields written, or None when it was closed elsewhere."""
         data = self.fields()
         if answer_was_reasoning:
             # The model answered without thinking: what streamed as reasoning is the answer.
@@ -96,31 +107,39 @@ class AnswerRecorder:
             self.first_reasoning_at = None
         end = time.monotonic()
         reasoning_end = self.first_content_at or end
-        await _close(
-            self.message_id,
+        fields = {
             **data,
-            status=status,
-            error=error,
-            finish_reason=finish_reason or "",
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-            ttft_ms=self._ms(self.started, self.first_token_at),
-            reasoning_ms=self._ms(self.first_reasoning_at, reasoning_end)
+            "status": status,
+            "error": error,
+            "finish_reason": finish_reason or "",
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "ttft_ms": self._ms(self.started, self.first_token_at),
+            "reasoning_ms": self._ms(self.first_reasoning_at, reasoning_end)
             if self.first_reasoning_at
             else None,
-            total_ms=self._ms(self.started, end),
-            finished_at=timezone.now(),
-        )
+            "total_ms": self._ms(self.started, end),
+            "finished_at": timezone.now(),
+        }
+        return fields if await _close(self.message_id, **fields) else None
+
+
+_SAVE_SQL = (
+    f"UPDATE {Message._meta.db_table} SET content = %s, reasoning = %s, heartbeat_at = %s"
+    " WHERE id = %s AND status = %s RETURNING cancel_requested"
+)
 
 
 @db_async
 def _save_progress(message_id: int, fields: dict) -> bool:
-    # One statement: a row no longer streaming without a stop request was closed
-    # elsewhere; either way the stream stops (finish() then writes the final text).
-    saved = Message.objects.filter(pk=message_id, status=_OPEN, cancel_requested=False).update(
-        **fields, heartbeat_at=timezone.now()
-    )
-    return not saved
+    """Save progress and the heartbeat in one statement; True when the stream must stop:
+    the user asked to (`cancel_requested`), or the row is no longer streaming (closed
+    elsewhere, e.g. Stop on an answer that looked stale)."""
+    params = (fields["content"], fields["reasoning"], timezone.now(), message_id, _OPEN)
+    with connection.cursor() as cursor:
+        cursor.execute(_SAVE_SQL, params)
+        row = cursor.fetchone()
+    return row is None or bool(row[0])
 
 
 @db_async
@@ -130,18 +149,35 @@ def _update(message_id: int, **fields) -> None:
 
 
 @db_async
-def _close(message_id: int, **fields) -> None:
+def _close(message_id: int, **fields) -> bool:
     """Close the answer and record the model call's usage (when this stream closed it)."""
     if Message.objects.filter(pk=message_id, status=_OPEN).update(**fields):
         answer_usage_record(message_id=message_id)
+        return True
+    return False
 
 
 def _failure_text(exc: BaseException) -> str:
     return f"Something went wrong on our side while writing this answer ({type(exc).__name__})."
 
 
+@dataclass
+class FinalAnswer:
+    """Filled by answer_stream when it closed the answer: the message as written (its
+    conversation and owner loaded), so that the final frame needs no re-read of it."""
+
+    message: Message | None = None
+
+
+@dataclass
+class _Started:
+    message: Message
+    backend: BackendConfig
+    prompt: list[dict[str, str]]
+
+
 @db_async
-def _start(message_id: int) -> tuple[BackendConfig, list[dict[str, str]]] | None:
+def _start(message_id: int) -> _Started | None:
     """Claim a pending answer atomically (a second connection gets None) and build its
     prompt, in one trip to the database thread. A failure after the claim (embedding,
     database) closes the answer as failed instead of leaving it streaming."""
@@ -164,7 +200,8 @@ def _start(message_id: int) -> tuple[BackendConfig, list[dict[str, str]]] | None
                 status=Message.Status.ERROR, error=_failure_text(exc), finished_at=timezone.now()
             )
         return None
-    return backend, prompt.messages
+    message.model, message.backend_url = backend.model, backend.base_url
+    return _Started(message, backend, prompt.messages)
 
 
 async def _close_after_start(start: asyncio.Future, message_id: int) -> None:
@@ -180,7 +217,7 @@ async def _close_after_start(start: asyncio.Future, message_id: int) -> None:
             )
 
 
-async def _claim(message_id: int) -> tuple[BackendConfig, list[dict[str, str]]] | None:
+async def _claim(message_id: int) -> _Started | None:
     start = asyncio.ensure_future(_start(message_id))
     try:
         # Shielded: a cancel (browser gone) must not orphan the claim in its thread.
@@ -192,21 +229,49 @@ async def _claim(message_id: int) -> tuple[BackendConfig, list[dict[str, str]]] 
         raise
 
 
-async def _pump(events: AsyncIterator, queue: asyncio.Queue) -> None:
-    try:
-        async for event in events:
-            await queue.put(event)
-    finally:
-        await queue.put(_END)
+class _Reader:
+    """Reads the backend's events in one task for the whole answer into a list; the
+    relay takes all that arrived at once and waits (with a timer) only when none did."""
 
+    def __init__(self, events: AsyncIterator) -> None:
+        self.ready: list = []
+        self._waiter: asyncio.Future | None = None
+        self.task = asyncio.ensure_future(self._run(events))
 
-def _drain(queue: asyncio.Queue, first) -> list:
-    """The event just received plus everything already queued behind it: under load,
-    several tokens leave in one SSE frame instead of one frame each."""
-    events = [first]
-    while not queue.empty() and isinstance(events[-1], ReasoningDelta | ContentDelta):
-        events.append(queue.get_nowait())
-    return events
+    async def _run(self, events: AsyncIterator) -> None:
+        try:
+            async for event in events:
+                self.ready.append(event)
+                self._wake()
+        finally:
+            self.ready.append(_END)
+            self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def take(self, timeout: float) -> list:
+        """Everything that arrived, waiting up to `timeout` seconds when nothing has."""
+        if not self.ready:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(max(timeout, 0.0), self._wake)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        events, self.ready = self.ready, []
+        return events
+
+    async def close(self) -> None:
+        """Stop reading: cancels the backend request."""
+        if not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
 
 
 def _coalesce(events: list) -> list:
@@ -219,30 +284,37 @@ def _coalesce(events: list) -> list:
     return merged
 
 
-async def answer_stream(*, message_id: int) -> AsyncGenerator[tuple[str, str]]:
+def _outcome_of(event) -> tuple[str, str, bool, str | None]:
+    if isinstance(event, StreamError):
+        return (Message.Status.ERROR, event.message, False, None)
+    if isinstance(event, Done):
+        return (Message.Status.COMPLETE, "", event.reasoning_was_answer, event.finish_reason)
+    return (Message.Status.ERROR, "The model stream ended unexpectedly.", False, None)
+
+
+async def answer_stream(
+    *, message_id: int, final: FinalAnswer | None = None
+) -> AsyncGenerator[tuple[str, str]]:
     """Produce the answer for a pending message, yielding ("reasoning"|"content", text),
-    and ("ping", "") when nothing was sent for CHAT_SSE_PING_S.
+    and ("ping", "") when nothing was sent for CHAT_SSE_PING_S. With `final`, the closed
+    message is left there (when this stream closed it).
 
     Yields nothing if the message is not pending (already answered, or being answered
     by another connection): the caller then renders its current state."""
     started = await _claim(message_id)
     if started is None:
         return
-    backend, prompt = started
     recorder = AnswerRecorder(message_id=message_id)
     recorder.last_flush = last_sent = recorder.started
-    ping_every = settings.CHAT_SSE_PING_S
-    queue: asyncio.Queue = asyncio.Queue()
-    producer = asyncio.create_task(_pump(stream_chat(backend, prompt), queue))
+    ping_every, flush_every = settings.CHAT_SSE_PING_S, settings.CHAT_FLUSH_EVERY_S
+    reader = _Reader(stream_chat(started.backend, started.prompt))
     outcome: tuple[str, str, bool, str | None] | None = None
     try:
         while outcome is None:
-            try:
-                events = _drain(queue, await asyncio.wait_for(queue.get(), FLUSH_EVERY_S))
-            except TimeoutError:
-                events = []
+            now = time.monotonic()
+            wait = min(last_sent + ping_every, recorder.last_flush + flush_every) - now
             sent = False
-            for event in _coalesce(events):
+            for event in _coalesce(await reader.take(wait)):
                 if isinstance(event, ReasoningDelta | ContentDelta):
                     recorder.add(event)
                     kind = "reasoning" if isinstance(event, ReasoningDelta) else "content"
@@ -251,14 +323,8 @@ async def answer_stream(*, message_id: int) -> AsyncGenerator[tuple[str, str]]:
                 elif isinstance(event, Usage):
                     recorder.prompt_tokens = event.prompt_tokens
                     recorder.completion_tokens = event.completion_tokens
-                elif isinstance(event, StreamError):
-                    outcome = (Message.Status.ERROR, event.message, False, None)
-                elif isinstance(event, Done):
-                    promote = event.reasoning_was_answer
-                    outcome = (Message.Status.COMPLETE, "", promote, event.finish_reason)
-                elif event is _END:
-                    error = "The model stream ended unexpectedly."
-                    outcome = (Message.Status.ERROR, error, False, None)
+                elif outcome is None:  # Done, StreamError or the end of the stream
+                    outcome = _outcome_of(event)
             now = time.monotonic()
             if sent:
                 last_sent = now
@@ -267,12 +333,12 @@ async def answer_stream(*, message_id: int) -> AsyncGenerator[tuple[str, str]]:
                 # that stay silent for a minute.
                 last_sent = now
                 yield ("ping", "")
-            due = outcome is None and now - recorder.last_flush >= FLUSH_EVERY_S
+            due = outcome is None and now - recorder.last_flush >= flush_every
             if due and await recorder.flush():
                 outcome = (Message.Status.CANCELLED, "Stopped by you.", False, None)
     except (asyncio.CancelledError, GeneratorExit):
         # The browser went away: keep what we have, say why, and stop the backend.
-        producer.cancel()
+        reader.task.cancel()
         try:
             await recorder.finish(
                 Message.Status.CANCELLED,
@@ -287,13 +353,10 @@ async def answer_stream(*, message_id: int) -> AsyncGenerator[tuple[str, str]]:
         logger.exception("Streaming answer %s failed", message_id)
         outcome = (Message.Status.ERROR, _failure_text(exc), False, None)
     finally:
-        if not producer.done():
-            producer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await producer
+        await reader.close()
     status, error, answer_was_reasoning, finish_reason = outcome
     try:
-        await recorder.finish(
+        written = await recorder.finish(
             status,
             error=error,
             answer_was_reasoning=answer_was_reasoning,
@@ -301,3 +364,8 @@ async def answer_stream(*, message_id: int) -> AsyncGenerator[tuple[str, str]]:
         )
     except Exception:
         logger.exception("Saving the end of answer %s failed; beat will close it", message_id)
+        return
+    if final is not None and written is not None:
+        for name, value in written.items():
+            setattr(started.message, name, value)
+        final.message = started.message

@@ -17,8 +17,8 @@ from django.utils.html import escape
 
 from assistant import selectors
 from assistant.db import db_async
-from assistant.models import Message
-from assistant.services.turn import answer_stream
+from assistant.models import ContextItem, Message
+from assistant.services.turn import FinalAnswer, answer_stream
 
 PING = b": ping\n\n"
 
@@ -35,9 +35,27 @@ def sse_frame(event: str, data: str) -> bytes:
     return (f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n").encode()
 
 
+def _final_context(message: Message) -> None:
+    """The chips and event cards under a finished answer, read in two queries (the
+    context items split in Python as selectors.message_for_render's prefetches do)."""
+    items = list(
+        ContextItem.objects.filter(answer_id=message.pk, injected=True).select_related(
+            "memory", "chunk__document"
+        )
+    )
+    message.used = [i for i in items if i.memory_id and i.memory.redacted_at is None]
+    message.used_events = [i for i in items if i.event_id is not None]
+    message.used_passages = [i for i in items if i.source == ContextItem.Source.DOCUMENT]
+    message.proposals = list(message.event_proposals.select_related("source"))
+
+
 @db_async
-def _render_final(message_id: int) -> str:
-    message = selectors.message_for_render(message_id=message_id)
+def _render_final(message_id: int, final: FinalAnswer) -> str:
+    message = final.message
+    if message is None:  # closed elsewhere, or not streamed here: as the database has it
+        message = selectors.message_for_render(message_id=message_id)
+    else:  # as this stream wrote it; only what it used is read
+        _final_context(message)
     return render_to_string(
         "assistant/chat.html#message",
         {"message": message, "conversation": message.conversation, "final_frame": True},
@@ -49,28 +67,29 @@ async def _frames(message_id: int) -> AsyncIterator[bytes]:
     yield b": stream open\n\n"
     # aclosing: when the browser leaves, the answer stream is closed (and saves why) now,
     # not whenever the garbage collector gets to it.
-    async with aclosing(answer_stream(message_id=message_id)) as events:
+    final = FinalAnswer()
+    async with aclosing(answer_stream(message_id=message_id, final=final)) as events:
         async for kind, text in events:
             yield PING if kind == "ping" else sse_frame(kind, escape(text))
-    yield sse_frame("done", await _render_final(message_id))
+    yield sse_frame("done", await _render_final(message_id, final))
 
 
 @db_async
-def _owned_message(user, conversation_id: int, message_id: int) -> Message:
-    # Also releases the connection the session and user lookups took for this request.
+def _owned_message_id(request: HttpRequest, conversation_id: int, message_id: int) -> int:
+    """The session, the user and the ownership check in one trip to the database thread
+    (request.user reads the session and the user here, not in two hops of their own)."""
+    if not request.user.is_authenticated:
+        raise Http404
     return selectors.message_get_for_user(
-        user=user, conversation_id=conversation_id, message_id=message_id
-    )
+        user=request.user, conversation_id=conversation_id, message_id=message_id
+    ).pk
 
 
 async def message_stream(
     request: HttpRequest, conversation_id: int, message_id: int
 ) -> StreamingHttpResponse:
-    user = await request.auser()
-    if not user.is_authenticated:
-        raise Http404
-    message = await _owned_message(user, conversation_id, message_id)
-    response = StreamingHttpResponse(_frames(message.pk), content_type="text/event-stream")
+    owned_id = await _owned_message_id(request, conversation_id, message_id)
+    response = StreamingHttpResponse(_frames(owned_id), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response

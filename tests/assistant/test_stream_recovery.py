@@ -63,7 +63,11 @@ def test_failure_while_building_the_prompt_ends_as_error(
     assert owner_client.post(regenerate).status_code == 200
 
 
-def test_database_error_during_a_flush_ends_as_error(owner, conversation, backend, monkeypatch):
+def test_database_error_during_a_flush_ends_as_error(
+    owner, conversation, backend, monkeypatch, settings
+):
+    settings.CHAT_FLUSH_EVERY_S = 0.3
+
     async def broken_save(message_id, fields):
         raise OperationalError("server closed the connection unexpectedly")
 
@@ -119,7 +123,8 @@ def test_closing_the_sse_response_closes_the_answer_at_once(owner, conversation,
     assert async_to_sync(run)() == "cancelled"
 
 
-def test_heartbeat_is_written_while_streaming(owner, conversation, backend):
+def test_heartbeat_is_written_while_streaming(owner, conversation, backend, settings):
+    settings.CHAT_FLUSH_EVERY_S = 0.3
     before = timezone.now()
     backend.script([[{"content": "Slow"}, ("sleep", 1.2), {"content": " answer"}]])
     answer, url = start_turn(conversation)
