@@ -13,13 +13,13 @@ from .client import (
     get_client,
     make_async_client,
     make_client,
-    stream_chat,
 )
 from .config import BackendConfig
 from .errors import InferenceError, error_from_exception
 from .events import ContentDelta, Done, ReasoningDelta, StreamError, StreamEvent, Usage
 from .health import CheckResult, check_backend
 from .reasoning import SplitText, ThinkTagSplitter, split_reasoning
+from .stream import stream_chat
 from .structured import StructuredOutputError, json_schema_of, parse_json_reply
 from .structured_ask import JsonAnswer, ask_json
 from .tokens import estimate_message_tokens, estimate_tokens

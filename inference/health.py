@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from openai import AsyncOpenAI
 
-from .client import make_async_client, stream_chat
+from .client import make_async_client
 from .config import BackendConfig
 from .events import ContentDelta, Done, ReasoningDelta, StreamError
+from .stream import stream_chat
 
 PING_PROMPT = "Reply with the single word: pong"
 

@@ -12,6 +12,7 @@ import pytest
 
 from inference import BackendConfig, ContentDelta, Done, StreamEvent, stream_chat
 from inference import client as inference_client
+from inference import stream as inference_stream
 from scripted_backend import DEFAULT_ANSWER, ScriptedBackend
 from tests.inference.conftest import MESSAGES
 
@@ -129,7 +130,7 @@ def test_cancelled_stream_closes_its_connection_at_once(backend: ScriptedBackend
 def test_a_server_that_keeps_sending_after_done_is_cut_off(
     backend: ScriptedBackend, config, monkeypatch
 ) -> None:
-    monkeypatch.setattr(inference_client, "DRAIN_TIMEOUT_S", 0.1)
+    monkeypatch.setattr(inference_stream, "DRAIN_TIMEOUT_S", 0.1)
     backend.script([[{"content": "ok"}, ("raw", "data: [DONE]\n\n"), ("sleep", 2), "more"]])
     start = time.monotonic()
     events = asyncio.run(turn(config))
@@ -141,7 +142,7 @@ def test_a_server_that_keeps_sending_after_done_is_cut_off(
 def test_request_body_is_the_prefix_plus_the_messages(config) -> None:
     messages = [{"role": "user", "content": 'naïve \u2028 "quoted"'}]
     for include_usage in (True, False):
-        body = inference_client.stream_request_body(
+        body = inference_stream.stream_request_body(
             replace(config, temperature=0.3), messages, include_usage=include_usage
         )
         expected = inference_client._request_kwargs(
