@@ -27,11 +27,12 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
 from assistant.db import db_async
-from assistant.models import Message
+from assistant.models import Conversation, Message
 from assistant.profiles import backend_for_profile
 from assistant.services.turn_context import turn_prompt_prepare
 from assistant.usage.recording import answer_usage_record, options_apply
@@ -176,18 +177,56 @@ class _Started:
     prompt: list[dict[str, str]]
 
 
+def _columns(model, alias: str) -> tuple[list, str]:
+    fields = list(model._meta.concrete_fields)
+    return fields, ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields)
+
+
+def _instance(model, fields: list, values: tuple):
+    converted = []
+    for f, value in zip(fields, values, strict=True):
+        for convert in f.get_db_converters(connection):
+            value = convert(value, f.cached_col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def _claim_row(message_id: int) -> Message | None:
+    """Claim a pending answer and read it with its conversation and owner: one
+    `UPDATE … RETURNING` (None when another connection has it, or it is not pending)."""
+    models = (Message, Conversation, get_user_model())
+    columns = [_columns(model, alias) for model, alias in zip(models, "mcu", strict=True)]
+    sql = (
+        f"UPDATE {Message._meta.db_table} m SET status = %s, heartbeat_at = %s"
+        f" FROM {Conversation._meta.db_table} c, {models[2]._meta.db_table} u"
+        " WHERE m.id = %s AND m.status = %s AND NOT m.cancel_requested"
+        " AND c.id = m.conversation_id AND u.id = c.owner_id"
+        f" RETURNING {', '.join(sql for _, sql in columns)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (_OPEN, timezone.now(), message_id, Message.Status.PENDING))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    parts, at = [], 0
+    for model, (fields, _) in zip(models, columns, strict=True):
+        parts.append(_instance(model, fields, row[at : at + len(fields)]))
+        at += len(fields)
+    message, conversation, owner = parts
+    conversation.owner = owner
+    message.conversation = conversation
+    return message
+
+
 @db_async
 def _start(message_id: int) -> _Started | None:
     """Claim a pending answer atomically (a second connection gets None) and build its
     prompt, in one trip to the database thread. A failure after the claim (embedding,
     database) closes the answer as failed instead of leaving it streaming."""
-    claimed = Message.objects.filter(
-        pk=message_id, status=Message.Status.PENDING, cancel_requested=False
-    ).update(status=_OPEN, heartbeat_at=timezone.now())
-    if not claimed:
+    message = _claim_row(message_id)
+    if message is None:
         return None
     try:
-        message = Message.objects.select_related("conversation__owner").get(pk=message_id)
         backend = backend_for_profile(message.profile or message.conversation.profile)
         backend = options_apply(backend, message.request_options)
         prompt = turn_prompt_prepare(

@@ -76,11 +76,12 @@ def test_a_turn_before_the_backend_costs_few_hops_and_statements(owner, backend,
     hops, statements = cost.before_backend or (None, None)
     # 9 request-side middleware hops (signal included), 1 for session + user + ownership,
     # 7 response-side middleware hops, 1 for claim + prompt (was 20: 3 for session, user,
-    # ownership). Statements: session, user, ownership, claim, the answer with its
-    # conversation and owner, then the prompt's reads and its one write (savepoints aside).
+    # ownership). Statements: session, user, ownership, the claim (one UPDATE ... RETURNING
+    # the answer, its conversation and owner), then the prompt's reads and its one write
+    # (savepoints aside; was 12: the claim and the answer's read were two).
     assert hops == 18, cost.hop_names
     real = [sql for sql in cost.statements[:statements] if "SAVEPOINT" not in sql]
-    assert len(real) <= 12, real
+    assert len(real) <= 11, real
     # After the backend: the close (+ usage record), then the final frame reads only the
     # context items, the event cards and the owner's team (no re-read of the answer).
     after = cost.statements[statements:]

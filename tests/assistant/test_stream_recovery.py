@@ -66,7 +66,7 @@ def test_failure_while_building_the_prompt_ends_as_error(
 def test_database_error_during_a_flush_ends_as_error(
     owner, conversation, backend, monkeypatch, settings
 ):
-    settings.CHAT_FLUSH_EVERY_S = 0.3
+    settings.CHAT_FLUSH_EVERY_S = 1.0  # after "Partial", during the backend's pause
 
     async def broken_save(message_id, fields):
         raise OperationalError("server closed the connection unexpectedly")
