@@ -158,11 +158,11 @@ def summarise(timings: Timings, backend_requests, level: int, stats) -> dict:
             errors[timing["error"]] = errors.get(timing["error"], 0) + 1
     pre, relay = [], []
     for request in backend_requests:
-        timing = timings.get(request["messages"][-1]["content"])
-        if not timing or timing["first_frame_ns"] is None or request.first_token_ns is None:
+        matched = timings.get(request["messages"][-1]["content"])
+        if not matched or matched["first_frame_ns"] is None or request.first_token_ns is None:
             continue
-        pre.append((request.arrived_ns - timing["sent_ns"]) / 1e6)
-        relay.append((timing["first_frame_ns"] - request.first_token_ns) / 1e6)
+        pre.append((request.arrived_ns - matched["sent_ns"]) / 1e6)
+        relay.append((matched["first_frame_ns"] - request.first_token_ns) / 1e6)
     return {
         "concurrency": level,
         "requests": len(pre),

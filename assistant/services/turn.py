@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -35,6 +35,7 @@ from assistant.db import db_async
 from assistant.models import Conversation, Message
 from assistant.profiles import backend_for_profile
 from assistant.services.turn_context import turn_prompt_prepare
+from assistant.services.turn_relay import EventReader, coalesce
 from assistant.usage.recording import answer_usage_record, options_apply
 from inference import (
     BackendConfig,
@@ -46,7 +47,6 @@ from inference import (
     stream_chat,
 )
 
-_END = object()
 _OPEN = Message.Status.STREAMING
 # Tasks that close an answer after the browser left mid-claim (kept referenced until done).
 _closers: set[asyncio.Task] = set()
@@ -268,61 +268,6 @@ async def _claim(message_id: int) -> _Started | None:
         raise
 
 
-class _Reader:
-    """Reads the backend's events in one task for the whole answer into a list; the
-    relay takes all that arrived at once and waits (with a timer) only when none did."""
-
-    def __init__(self, events: AsyncIterator) -> None:
-        self.ready: list = []
-        self._waiter: asyncio.Future | None = None
-        self.task = asyncio.ensure_future(self._run(events))
-
-    async def _run(self, events: AsyncIterator) -> None:
-        try:
-            async for event in events:
-                self.ready.append(event)
-                self._wake()
-        finally:
-            self.ready.append(_END)
-            self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    async def take(self, timeout: float) -> list:
-        """Everything that arrived, waiting up to `timeout` seconds when nothing has."""
-        if not self.ready:
-            loop = asyncio.get_running_loop()
-            waiter = self._waiter = loop.create_future()
-            timer = loop.call_later(max(timeout, 0.0), self._wake)
-            try:
-                await waiter
-            finally:
-                timer.cancel()
-                self._waiter = None
-        events, self.ready = self.ready, []
-        return events
-
-    async def close(self) -> None:
-        """Stop reading: cancels the backend request."""
-        if not self.task.done():
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
-
-
-def _coalesce(events: list) -> list:
-    merged: list = []
-    for event in events:
-        if merged and type(event) is type(merged[-1]) and hasattr(event, "text"):
-            merged[-1] = type(event)(merged[-1].text + event.text)
-        else:
-            merged.append(event)
-    return merged
-
-
 def _outcome_of(event) -> tuple[str, str, bool, str | None]:
     if isinstance(event, StreamError):
         return (Message.Status.ERROR, event.message, False, None)
@@ -346,14 +291,14 @@ async def answer_stream(
     recorder = AnswerRecorder(message_id=message_id)
     recorder.last_flush = last_sent = recorder.started
     ping_every, flush_every = settings.CHAT_SSE_PING_S, settings.CHAT_FLUSH_EVERY_S
-    reader = _Reader(stream_chat(started.backend, started.prompt))
+    reader = EventReader(stream_chat(started.backend, started.prompt))
     outcome: tuple[str, str, bool, str | None] | None = None
     try:
         while outcome is None:
             now = time.monotonic()
             wait = min(last_sent + ping_every, recorder.last_flush + flush_every) - now
             sent = False
-            for event in _coalesce(await reader.take(wait)):
+            for event in coalesce(await reader.take(wait)):
                 if isinstance(event, ReasoningDelta | ContentDelta):
                     recorder.add(event)
                     kind = "reasoning" if isinstance(event, ReasoningDelta) else "content"
