@@ -64,7 +64,11 @@ bench: install
 
 # Locust as users behave (deploy/load/locustfile.py) against uvicorn with WEB_CONCURRENCY
 # workers and the scripted backend: USERS=10,50,100,200 by default, CSV and JSON in
-# bench-results/load/. Results in BENCHMARKS.md ("Load test as users behave").
+# bench-results/load/. Results in BENCHMARKS.md ("Load test as users behave"). DEBUG off as
+# in production, on its own data dir (its keys are made on first use).
 USERS ?= 10,50,100,200
+LOAD_DIR ?= $(CURDIR)/var/load
 loadtest: install
-	DEBUG=true ASSISTANT_DATA_DIR=$(CURDIR)/var/test $(PY) manage.py loadtest --users $(USERS) --out bench-results/load
+	$(MAKE) --no-print-directory DATA_DIR=$(LOAD_DIR) $(LOAD_DIR)/secret_key $(LOAD_DIR)/connector_keys
+	ASSISTANT_DATA_DIR=$(LOAD_DIR) $(PY) manage.py migrate -v 0
+	ASSISTANT_DATA_DIR=$(LOAD_DIR) $(PY) manage.py loadtest --users $(USERS) --out bench-results/load

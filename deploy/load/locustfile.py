@@ -41,6 +41,13 @@ STREAM_URL = re.compile(r'sse-connect="(/c/\d+/m/\d+/stream)"')
 _accounts = itertools.count()
 
 
+def _status(response) -> str:
+    """The status code, or for 0 (no HTTP answer at all) the connection error behind it."""
+    if response.status_code == 0 and response.error is not None:
+        return f"0 ({type(response.error).__name__}: {response.error})"
+    return str(response.status_code)
+
+
 class ChatUser(HttpUser):
     # Pauses are taken inside the journey (think()); none between journeys beyond that.
     def wait_time(self) -> float:
@@ -65,7 +72,7 @@ class ChatUser(HttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != 302:
-                response.failure(f"sign-in answered {response.status_code}, not a redirect")
+                response.failure(f"sign-in answered {_status(response)}, not a redirect")
                 raise StopUser
         self.client.get("/", name="home")
 
@@ -93,7 +100,7 @@ class ChatUser(HttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != 302:
-                response.failure(f"new conversation answered {response.status_code}")
+                response.failure(f"new conversation answered {_status(response)}")
                 return
             location = response.headers["Location"]
         self.client.get(location, name="conversation: open")
@@ -121,7 +128,7 @@ class ChatUser(HttpUser):
         ) as response:
             match = STREAM_URL.search(response.text or "")
             if response.status_code != 200 or not match:
-                response.failure(f"send answered {response.status_code} without a stream")
+                response.failure(f"send answered {_status(response)} without a stream")
                 return False
         return self.stream(match.group(1))
 
@@ -137,7 +144,7 @@ class ChatUser(HttpUser):
                 url, stream=True, name="stream: open", timeout=120, catch_response=True
             ) as response:
                 if response.status_code != 200:
-                    response.failure(f"stream answered {response.status_code}")
+                    response.failure(f"stream answered {_status(response)}")
                     return False
                 for line in response.iter_lines(decode_unicode=True):
                     length += len(line) + 1

@@ -7,13 +7,19 @@ paced tokens (like a busy GPU) and the web server with the Procfile's web comman
 files and one JSON summary: requests per second, p50/p95 per page, failures, and the
 server's CPU seconds and memory. The accounts are deleted at the end.
 
-Run: python manage.py loadtest [--users 10,50,100,200] [--run-time 60] [--out DIR]
+Users arrive at `--spawn-rate` a second (a team signing in over a few minutes, not all at
+once); `--run-time` is how long each count runs once all its users are in, so every count
+is measured at steady state after its ramp (locust's figures include the ramp: sign-ins
+and any errors while users arrive are counted too).
+
+Run: python manage.py loadtest [--users 10,50,100,200] [--run-time 120] [--out DIR]
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import platform
 import secrets
@@ -109,6 +115,9 @@ def stack_running(
             **env,
         }
         server_env.setdefault("DEBUG", "true" if settings.DEBUG else "false")
+        # Plain HTTP on loopback: production's TLS ends at the proxy, which this run has
+        # none of, so Secure cookies would never come back and every sign-in would be a 403.
+        server_env.setdefault("SESSION_COOKIE_SECURE", "false")
         server = subprocess.Popen(command, cwd=REPO, env=server_env)
         base_url = f"http://127.0.0.1:{port}"
         try:
@@ -214,14 +223,21 @@ def locust_run(
     *, base_url: str, users: int, spawn_rate: float, run_time: int, csv_prefix: Path,
     env: dict[str, str],
 ) -> subprocess.CompletedProcess:  # fmt: skip
+    ramp_s = math.ceil(users / spawn_rate)
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-        "--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", f"{run_time}s",
+        "--users", str(users), "--spawn-rate", str(spawn_rate),
+        "--run-time", f"{ramp_s + run_time}s",
         "--host", base_url, "--csv", str(csv_prefix), "--only-summary", "--stop-timeout", "30",
         "--loglevel", "WARNING",
     ]  # fmt: skip
     return subprocess.run(
-        command, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=900
+        command,
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=ramp_s + run_time + 300,
     )
 
 
@@ -276,12 +292,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--users", default="10,50,100,200")
-        parser.add_argument("--run-time", type=int, default=60, help="seconds per user count")
-        parser.add_argument("--spawn-rate", type=float, default=10.0)
+        parser.add_argument(
+            "--run-time", type=int, default=120, help="seconds per count once all users are in"
+        )
+        parser.add_argument("--spawn-rate", type=float, default=1.0, help="users arriving a second")
         parser.add_argument("--workers", type=int, default=None, help="default WEB_CONCURRENCY")
         parser.add_argument("--tokens", type=int, default=30, help="tokens per answer")
         parser.add_argument("--token-gap", type=float, default=0.1, help="seconds per token")
-        parser.add_argument("--think", default="2,6", help="min,max seconds between actions")
+        parser.add_argument("--think", default="5,15", help="min,max seconds between actions")
         parser.add_argument("--out", default="bench-results/load")
 
     def handle(self, *args, users, run_time, spawn_rate, workers, tokens, token_gap, think,

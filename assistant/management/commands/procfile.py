@@ -33,12 +33,19 @@ def web_workers() -> int:
 # killed (the load test's errors at 50+ users, BENCHMARKS.md); 30 s still replaces a
 # hung one.
 WORKER_HEALTHCHECK_S = 30
+# Idle keep-alive connections stay open this long (uvicorn's default: 5 s). A client or
+# proxy that reuses one just as the server closes it gets "connection closed without
+# response" on a POST it cannot safely retry: the load test's one error at 200 users
+# with 5-15 s pauses, and a 502 behind a proxy. It must outlast the proxy's own idle
+# timeout (ingress-nginx and most load balancers: 60 s).
+KEEP_ALIVE_S = 75
 
 
 def web_command(*, host: str, port: int, workers: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "assistant.asgi:application", "--host", host,
             "--port", str(port), "--workers", str(workers),
             "--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_S),
+            "--timeout-keep-alive", str(KEEP_ALIVE_S),
             "--timeout-graceful-shutdown", "5"]  # fmt: skip
 
 
