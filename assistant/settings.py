@@ -82,15 +82,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the container probe must pass whatever ALLOWED_HOSTS and SECURE_SSL_REDIRECT say.
     "assistant.middleware.HealthzMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    "assistant.middleware_inline.SecurityMiddleware",  # Django's, minus thread hops (see there)
     "servestatic.middleware.ServeStaticMiddleware",  # async-capable: no thread hop per request
-    "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "assistant.middleware_inline.CSPMiddleware",
+    "assistant.middleware_inline.SessionMiddleware",
+    "assistant.middleware_inline.CommonMiddleware",
+    "assistant.middleware_inline.CsrfViewMiddleware",
+    "assistant.middleware_inline.AuthenticationMiddleware",
+    "assistant.middleware_inline.MessageMiddleware",
+    "assistant.middleware_inline.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lock-out into the login page's message

@@ -74,12 +74,13 @@ def test_a_turn_before_the_backend_costs_few_hops_and_statements(owner, backend,
     cost, frames = async_to_sync(run)()
     assert frames[-1][0] == "done"
     hops, statements = cost.before_backend or (None, None)
-    # 9 request-side middleware hops (signal included), 1 for session + user + ownership,
-    # 7 response-side middleware hops, 1 for claim + prompt (was 20: 3 for session, user,
-    # ownership). Statements: session, user, ownership, the claim (one UPDATE ... RETURNING
+    # The request_started signal, 1 hop for session + user + ownership, 1 for claim +
+    # prompt. The middleware hooks run inline (assistant/middleware_inline.py; was 18 with
+    # 15 hops of middleware, 20 before that with 3 for session, user, ownership).
+    # Statements: session, user, ownership, the claim (one UPDATE ... RETURNING
     # the answer, its conversation and owner), then the prompt's reads and its one write
     # (savepoints aside; was 12: the claim and the answer's read were two).
-    assert hops == 18, cost.hop_names
+    assert hops == 3, cost.hop_names
     real = [sql for sql in cost.statements[:statements] if "SAVEPOINT" not in sql]
     assert len(real) <= 11, real
     # After the backend: the close (+ usage record), then the final frame reads only the
