@@ -234,15 +234,17 @@ DEFAULT_MODEL_PROFILE = _profile_name("DEFAULT_MODEL_PROFILE", "fast")
 
 # --- Chat -----------------------------------------------------------------------------
 MAX_MESSAGE_CHARS = env_int("MAX_MESSAGE_CHARS", 32000, minimum=1)
+# From this many answers streaming per process, read and relay every CHAT_FRAME_EVERY_S.
+CHAT_PACE_FROM_STREAMS = env_int("CHAT_PACE_FROM_STREAMS", 16, minimum=0)
+CHAT_FRAME_EVERY_S = env_float("CHAT_FRAME_EVERY_S", 0.25, minimum=0.0)
 CHAT_HISTORY_MAX_MESSAGES = env_int("CHAT_HISTORY_MAX_MESSAGES", 40, minimum=2)
 CHAT_HISTORY_TOKEN_BUDGET = env_int("CHAT_HISTORY_TOKEN_BUDGET", 6000, minimum=100)
 # Answers one user may have pending or streaming at once (across conversations).
 CHAT_MAX_CONCURRENT_STREAMS = env_int("CHAT_MAX_CONCURRENT_STREAMS", 4, minimum=1)
 # A ": ping" comment on an idle answer stream this often (proxies cut idle streams at 60 s).
 CHAT_SSE_PING_S = env_float("CHAT_SSE_PING_S", 15.0, minimum=0.1)
-# One UPDATE this often saves a streaming answer and its heartbeat, and sees a Stop request
-# (a crash loses at most this much of it). A heartbeat older than CHAT_STREAM_STALE_S means
-# the producer is gone: beat closes the answer as failed, and Stop or Regenerate may close it.
+# One UPDATE this often saves a streaming answer's text and heartbeat and sees a Stop; with a
+# heartbeat older than CHAT_STREAM_STALE_S beat (or Stop, Regenerate) closes it as failed.
 CHAT_FLUSH_EVERY_S = env_float("CHAT_FLUSH_EVERY_S", 2.0, minimum=0.05)
 CHAT_STREAM_STALE_S = env_int("CHAT_STREAM_STALE_S", 120, minimum=10)
 
@@ -319,8 +321,7 @@ LOGGING = {
     },
 }
 
-# Django's own caps, stated: non-file form data per request, and the size above which an
-# upload goes to a temporary file instead of memory.
+# Django's own caps, stated: form data per request; uploads above it go to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -391,8 +392,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600.0},
     },
 }
-# Sign-in (local sign-up, OpenID Connect), connectors (calendars, drives) and memory (embedding,
-# retrieval) live in modules of their own.
+# Sign-in, connectors, memory (embedding, retrieval), the API and teams: modules of their own.
 from assistant.settings_api import *  # noqa: E402, F403
 from assistant.settings_auth import *  # noqa: E402, F403
 from assistant.settings_connectors import *  # noqa: E402, F403

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import functools
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import httpx2
@@ -109,6 +109,22 @@ async def _drain(pieces: AsyncIterator[bytes]) -> None:
         pass  # the answer is complete; the connection is just not reused
 
 
+async def _marked(pieces: AsyncIterator[bytes]) -> AsyncGenerator[tuple[bytes, bool], None]:
+    """Each piece, and whether reading it had to wait (the event loop ran meanwhile)
+    rather than take bytes that were already buffered."""
+    loop = asyncio.get_running_loop()
+    while True:
+        waited: list[bool] = []
+        probe = loop.call_soon(waited.append, True)  # runs only if the read suspends
+        try:
+            piece = await anext(pieces)
+        except StopAsyncIteration:
+            return
+        finally:
+            probe.cancel()
+        yield piece, bool(waited)
+
+
 class _Relay:
     """Turns the stream's JSON chunks into events, remembering how the stream went."""
 
@@ -179,7 +195,11 @@ class _Relay:
 
 
 async def stream_chat(
-    config: BackendConfig, messages: Messages, *, client: AsyncOpenAI | None = None
+    config: BackendConfig,
+    messages: Messages,
+    *,
+    client: AsyncOpenAI | None = None,
+    read_gap: Callable[[], float] | None = None,
 ) -> AsyncIterator[StreamEvent]:
     """Stream a chat completion as events.
 
@@ -191,6 +211,11 @@ async def stream_chat(
     The body is read as raw bytes and split by SseDecoder (no per-line objects). After
     [DONE] the rest of the body is drained, so the connection returns to the client's
     keep-alive pool; closing the generator early (or cancelling it) closes the request.
+
+    `read_gap`, once the first token is out, says how long to hold a piece that had to
+    be waited for (0: pass each on as it arrives). Meanwhile the tokens that follow are
+    buffered, and they are then read back to back and passed on together: one wake-up
+    of the reader and one frame downstream for several tokens (BENCHMARKS.md).
     """
     client = client or get_async_client(config)
     try:
@@ -202,6 +227,7 @@ async def stream_chat(
     relay = _Relay(config)
     done = False
     pieces: AsyncGenerator[bytes, None] | None = None
+    marked: AsyncGenerator[tuple[bytes, bool], None] | None = None
     try:
         if response.headers.get("content-encoding"):
             pieces = response.aiter_bytes()  # compressed: let httpx decode it
@@ -209,7 +235,15 @@ async def stream_chat(
             pieces = response.aiter_raw()
         decoder = SseDecoder()
         try:
-            async for piece in pieces:
+            marked = _marked(pieces)
+            async for piece, waited in marked:
+                # A piece that had to be waited for (none was buffered) means the reader
+                # has caught up with the server: hold it for the gap while the tokens that
+                # follow gather behind it, then pass them all on at once.
+                if waited and read_gap is not None and (relay.saw_content or relay.saw_reasoning):
+                    pause = read_gap()
+                    if pause > 0:
+                        await asyncio.sleep(pause)
                 for payload in decoder.feed(piece):
                     chunk = _payload_chunk(payload, response)
                     if chunk is None:
@@ -233,6 +267,8 @@ async def stream_chat(
             return
     finally:
         with contextlib.suppress(Exception):
+            if marked is not None:
+                await marked.aclose()
             if pieces is not None:
                 await pieces.aclose()
             await response.aclose()

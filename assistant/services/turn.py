@@ -14,7 +14,9 @@ streamed since the last save; beat closes the answer once its heartbeat goes sta
 The backend is read by one reader per answer (not a task, queue and timeout per event):
 it appends events to a list and wakes the relay only when the relay waits for them. The
 relay takes everything that arrived at once, so under load several tokens leave in one
-frame; a timer runs only while the backend is silent (pings, saves, stop requests).
+frame; a timer runs only while the backend is silent (pings, saves, stop requests). From
+CHAT_PACE_FROM_STREAMS open answers on, the reader reads every CHAT_FRAME_EVERY_S instead
+of per token (turn_relay.read_gap): a fixed cadence of frames under load.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from assistant.db import db_async
 from assistant.models import Conversation, Message
 from assistant.profiles import backend_for_profile
 from assistant.services.turn_context import turn_prompt_prepare
-from assistant.services.turn_relay import EventReader, coalesce
+from assistant.services.turn_relay import EventReader, coalesce, read_gap
 from assistant.usage.recording import answer_usage_record, options_apply
 from inference import (
     BackendConfig,
@@ -291,7 +293,7 @@ async def answer_stream(
     recorder = AnswerRecorder(message_id=message_id)
     recorder.last_flush = last_sent = recorder.started
     ping_every, flush_every = settings.CHAT_SSE_PING_S, settings.CHAT_FLUSH_EVERY_S
-    reader = EventReader(stream_chat(started.backend, started.prompt))
+    reader = EventReader(stream_chat(started.backend, started.prompt, read_gap=read_gap))
     outcome: tuple[str, str, bool, str | None] | None = None
     try:
         while outcome is None:

@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from django.conf import settings
+
 # Appended by the reader when the backend's event stream has ended (for whatever reason).
 END = object()
 
@@ -15,17 +17,22 @@ class EventReader:
     """Reads the backend's events in one task for the whole answer into a list; the
     relay takes all that arrived at once and waits (with a timer) only when none did."""
 
+    # Answers this process is streaming now (one event loop per process).
+    streaming = 0
+
     def __init__(self, events: AsyncIterator) -> None:
         self.ready: list = []
         self._waiter: asyncio.Future | None = None
         self.task = asyncio.ensure_future(self._run(events))
 
     async def _run(self, events: AsyncIterator) -> None:
+        EventReader.streaming += 1
         try:
             async for event in events:
                 self.ready.append(event)
                 self._wake()
         finally:
+            EventReader.streaming -= 1
             self.ready.append(END)
             self._wake()
 
@@ -64,3 +71,13 @@ def coalesce(events: list) -> list:
         else:
             merged.append(event)
     return merged
+
+
+def read_gap() -> float:
+    """Seconds between reads of a backend stream (stream_chat's `read_gap`): none while
+    this process streams fewer than CHAT_PACE_FROM_STREAMS answers, so each token leaves
+    at once; from there CHAT_FRAME_EVERY_S, so under load a stream costs one read and
+    one frame per interval, whatever its token rate."""
+    if EventReader.streaming >= settings.CHAT_PACE_FROM_STREAMS:
+        return settings.CHAT_FRAME_EVERY_S
+    return 0.0
