@@ -6,6 +6,8 @@ class AssistantConfig(AppConfig):
     verbose_name = "Assistant"
 
     def ready(self) -> None:
+        from assistant import checks  # noqa: F401  (registers the deploy checks)
+
         # memory/ cannot import the chat; it announces permanent forgets instead.
         from assistant.services.scrub import answers_scrub_memories
         from memory.events import memory_erased

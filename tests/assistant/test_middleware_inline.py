@@ -94,3 +94,16 @@ def test_a_page_costs_few_thread_hops(owner, monkeypatch):
     assert _run(run).status_code == 200
     # The request_started signal and the sync view: no middleware hook of its own (was 17).
     assert len(hops) <= 3, hops
+
+
+def test_the_deploy_check_sees_the_inline_middleware_and_their_absence(settings):
+    from assistant.checks import security_middleware_installed
+
+    assert security_middleware_installed(None) == []
+    settings.MIDDLEWARE = [
+        path
+        for path in settings.MIDDLEWARE
+        if not path.endswith(("SecurityMiddleware", "CsrfViewMiddleware"))
+    ]
+    warnings = security_middleware_installed(None)
+    assert {warning.id for warning in warnings} == {"assistant.W001", "assistant.W003"}
