@@ -74,10 +74,10 @@ def coalesce(events: list) -> list:
 
 
 def read_gap() -> float:
-    """Seconds between reads of a backend stream (stream_chat's `read_gap`): none while
-    this process streams fewer than CHAT_PACE_FROM_STREAMS answers, so each token leaves
-    at once; from there CHAT_FRAME_EVERY_S, so under load a stream costs one read and
-    one frame per interval, whatever its token rate."""
+    """How long stream_chat holds a token it had to wait for (its `read_gap`): not at all
+    while this process streams fewer than CHAT_PACE_FROM_STREAMS answers, so each token
+    leaves at once; from there CHAT_FRAME_EVERY_S, so under load a stream costs about one
+    reader wake-up and one frame per interval, whatever its token rate."""
     if EventReader.streaming >= settings.CHAT_PACE_FROM_STREAMS:
         return settings.CHAT_FRAME_EVERY_S
     return 0.0
