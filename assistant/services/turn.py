@@ -15,8 +15,8 @@ The backend is read by one reader per answer (not a task, queue and timeout per 
 it appends events to a list and wakes the relay only when the relay waits for them. The
 relay takes everything that arrived at once, so under load several tokens leave in one
 frame; a timer runs only while the backend is silent (pings, saves, stop requests). From
-CHAT_PACE_FROM_STREAMS open answers on, the reader reads every CHAT_FRAME_EVERY_S instead
-of per token (turn_relay.read_gap): a fixed cadence of frames under load.
+CHAT_PACE_FROM_STREAMS open answers on, a token the reader had to wait for is held for
+CHAT_FRAME_EVERY_S while the next ones gather (turn_relay.read_gap): frames at a cadence.
 """
 
 from __future__ import annotations
